@@ -1,0 +1,134 @@
+"""Coordinate reference systems and datum transformations.
+
+Every transformation to WGS84 is chosen by pyproj for an area of interest,
+and the operation actually used is returned so that it can be stored as
+provenance (DESIGN §2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pyproj import CRS, Transformer
+from pyproj.aoi import AreaOfInterest
+from pyproj.database import query_utm_crs_info
+from pyproj.exceptions import CRSError
+from pyproj.transformer import TransformerGroup
+
+from minemap import settings
+from minemap._errors import UsageError
+
+WGS84 = "EPSG:4326"
+
+
+@dataclass(frozen=True)
+class Transformation:
+    """A transformer to WGS84 lon/lat and what it is, for provenance.
+
+    Attributes
+    ----------
+    transformer
+        ``always_xy`` transformer from the source CRS to EPSG:4326.
+    source_crs
+        The source CRS as an authority string (``"EPSG:28408"``) or WKT.
+    description
+        The name of the coordinate operation used, e.g. ``"… Pulkovo 1942 to
+        WGS 84 (16) …"``.
+    definition
+        The PROJ pipeline of that operation.
+    accuracy
+        The operation's stated accuracy in metres (``-1`` if unknown).
+    """
+
+    transformer: Transformer
+    source_crs: str
+    description: str
+    definition: str
+    accuracy: float
+
+
+def parse_crs(value: str | int | CRS) -> CRS:
+    """Parse a user-given CRS (``"EPSG:28408"``, ``28408``, WKT, …).
+
+    Raises
+    ------
+    UsageError
+        If pyproj does not know the CRS.
+    """
+    if isinstance(value, CRS):
+        return value
+    try:
+        if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
+            return CRS.from_epsg(int(value))
+        return CRS.from_user_input(value)
+    except CRSError as exc:
+        raise UsageError(f"unknown CRS {value!r}: {exc}".splitlines()[0]) from None
+
+
+def crs_name(crs: CRS) -> str:
+    """Short authority string of a CRS (``"EPSG:28408"``), else its name."""
+    auth = crs.to_authority(min_confidence=90)
+    return f"{auth[0]}:{auth[1]}" if auth else crs.name
+
+
+@lru_cache(maxsize=64)
+def _transformation(crs_wkt: str, aoi: tuple[float, float, float, float]) -> Transformation:
+    # Cached because building a TransformerGroup costs milliseconds and a
+    # handover can hold thousands of records in the same CRS.
+    crs = CRS.from_wkt(crs_wkt)
+    group = TransformerGroup(
+        crs, WGS84, always_xy=True, area_of_interest=AreaOfInterest(*aoi)
+    )
+    if not group.transformers:
+        raise UsageError(f"pyproj has no transformation from {crs_name(crs)} to WGS84")
+    best = group.transformers[0]
+    return Transformation(
+        transformer=best,
+        source_crs=crs_name(crs),
+        description=best.description,
+        definition=best.definition,
+        accuracy=float(best.accuracy if best.accuracy is not None else -1),
+    )
+
+
+def to_wgs84(
+    crs: str | int | CRS, *, aoi: tuple[float, float, float, float] | None = None
+) -> Transformation:
+    """The best available transformation from ``crs`` to WGS84 lon/lat.
+
+    Parameters
+    ----------
+    crs
+        Source CRS.
+    aoi
+        Area of interest (west, south, east, north); ``settings.aoi`` if None.
+
+    Returns
+    -------
+    Transformation
+        The transformer and the operation it uses.
+
+    Examples
+    --------
+    >>> t = to_wgs84("EPSG:28408")
+    >>> "Pulkovo 1942 to WGS 84" in t.description
+    True
+    """
+    return _transformation(parse_crs(crs).to_wkt(), tuple(aoi or settings.aoi))
+
+
+def utm_crs(lon: float, lat: float) -> CRS:
+    """The WGS84 UTM zone CRS containing a point."""
+    infos = query_utm_crs_info(
+        datum_name="WGS 84",
+        area_of_interest=AreaOfInterest(lon, lat, lon, lat),
+    )
+    # query_utm_crs_info can list both neighbouring zones at a boundary; take
+    # the zone whose central meridian is nearest.
+    zone = int((lon + 180) // 6) % 60 + 1
+    code = (32600 if lat >= 0 else 32700) + zone
+    for info in infos:
+        if info.code == str(code):
+            return CRS.from_epsg(code)
+    return CRS.from_epsg(code)

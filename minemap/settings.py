@@ -1,0 +1,54 @@
+"""Global settings, in the osmnx style.
+
+Each module-level variable below is read at call time, so a script or a
+notebook can change it once::
+
+    import minemap
+    minemap.settings.sliver_m = 1.0
+
+These are the only module-level mutable values in minemap.  Functions that
+take a setting as a keyword argument use the value here when it is ``None``.
+"""
+
+from __future__ import annotations
+
+#: Default area of interest (west, south, east, north) in WGS84 degrees:
+#: the districts affected by the 1990s and 2020 conflicts (DESIGN §3).
+aoi: tuple[float, float, float, float] = (45.55, 38.85, 47.55, 40.55)
+
+#: A part of a field is a sliver only if no part of it is wider than this
+#: (metres, tested with a negative buffer of ``sliver_m / 2`` in UTM) ...
+sliver_m: float = 2.0
+
+#: ... and it covers at most this share of the field's area.
+sliver_share: float = 0.01
+
+#: Buffer (metres) around the convex hull of a handover's fields that defines
+#: its footprint for accuracy statistics.
+accuracy_buffer_m: float = 1000.0
+
+#: Largest accepted traverse misclosure, as N in 1:N of the perimeter.
+misclosure_tolerance: int = 200
+
+#: A misclosure worse than 1:N with this N is highlighted on the map.
+misclosure_highlight: int = 1000
+
+#: Decimal places of exported GeoJSON coordinates.
+geojson_precision: int = 6
+
+#: Precision below this many decimals (worse than about 1 m) needs
+#: ``allow_coarse``.
+min_precision: int = 5
+
+#: geocheck: consecutive vertices further apart than this (metres) warn.
+max_vertex_gap_m: float = 5000.0
+
+#: geocheck: fields of one handover overlapping by more than this share warn.
+overlap_warn_share: float = 0.9
+
+#: Display-only simplification tolerance of the map (metres).  Boundaries are
+#: never moved inward by more than this.
+display_tolerance_m: float = 1.0
+
+#: Warn when a rendered map is larger than this many megabytes.
+html_budget_mb: float = 25.0
