@@ -1,0 +1,41 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+OUT ?= demo_output
+
+.PHONY: demo test lint browser clean bench docs samples
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) install -q -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.installed
+	rm -rf $(OUT)
+	$(VENV)/bin/minemap --store $(OUT)/minemap.gpkg demo $(OUT)
+
+# Browser tests need Debian's chromium; install it where apt is available.
+browser:
+	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		|| echo "warning: could not install chromium; browser tests will be skipped"; \
+	fi
+
+test: $(VENV)/.installed-test browser
+	$(VENV)/bin/ruff check minemap tests benchmarks tools
+	$(VENV)/bin/pytest -n 2 -q
+
+samples: $(VENV)/.installed
+	$(PY) tools/make_sample_maps.py --out sample_maps
+
+docs: $(VENV)/.installed
+	$(PY) tools/make_cli_docs.py > docs/cli.md
+
+clean:
+	rm -rf $(OUT) .pytest_cache build *.egg-info
