@@ -1,0 +1,368 @@
+"""Validation that protects the store (DESIGN §4, GICHD geocheck rules).
+
+Each check is vectorised over the whole file and yields
+:class:`~minemap._errors.Problem` objects that name the file and the record.
+A file with any error is refused whole by the caller.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Geod
+
+from minemap import settings
+from minemap._errors import Problem
+from minemap.districts import normalise
+from minemap.geometry import area_ha, orient, to_utm
+
+_GEOD = Geod(ellps="WGS84")
+
+
+def labels(frame: pd.DataFrame, id_column: str | None) -> list[str]:
+    """How each row is named in messages: its id, else ``feature N``."""
+    numbers = frame["_feature"] if "_feature" in frame else pd.Series(range(1, len(frame) + 1))
+    if id_column and id_column in frame:
+        ids = frame[id_column].astype(object)
+        return [
+            str(i).strip() if i is not None and i == i and str(i).strip() else f"feature {n}"
+            for i, n in zip(ids, numbers)
+        ]
+    return [f"feature {n}" for n in numbers]
+
+
+def derive_ids(frame: gpd.GeoDataFrame, source: str, prefix: str) -> list[str]:
+    """Stable ids for rows that have none: from the source file and geometry."""
+    wkb = shapely.to_wkb(np.asarray(frame.geometry.values, dtype=object), flavor="iso")
+    return [
+        f"{prefix}-{hashlib.sha1(source.encode() + (w or b'')).hexdigest()[:12]}" for w in wkb
+    ]
+
+
+# -- geometry -----------------------------------------------------------------
+
+
+def check_geometries(
+    frame: gpd.GeoDataFrame,
+    name: str,
+    names: list[str],
+    *,
+    polygonal: bool,
+    aoi: tuple[float, float, float, float] | None = None,
+    repair: str | None = None,
+) -> tuple[np.ndarray, list[Problem], list[list[str]]]:
+    """Check and repair geometries.
+
+    Returns
+    -------
+    geoms
+        The repaired geometries (oriented, without duplicate vertices).
+    problems
+        Errors and warnings.
+    flags
+        Per-row flags (``self_intersecting``).
+    """
+    west, south, east, north = aoi or settings.aoi
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    problems: list[Problem] = []
+    flags: list[list[str]] = [[] for _ in range(len(geoms))]
+    ok = np.ones(len(geoms), dtype=bool)
+
+    missing = shapely.is_missing(geoms)
+    empty = ~missing & shapely.is_empty(geoms)
+    for i in np.flatnonzero(missing | empty):
+        problems.append(Problem(name, names[i], "missing or empty geometry"))
+        ok[i] = False
+
+    types = shapely.get_type_id(geoms)
+    if polygonal:
+        wrong = ok & ~np.isin(types, (3, 6))
+    else:
+        wrong = ok & (types != 0)
+    for i in np.flatnonzero(wrong):
+        want = "a polygon" if polygonal else "a point"
+        problems.append(Problem(name, names[i], f"geometry is {geoms[i].geom_type}, not {want}"))
+        ok[i] = False
+
+    coords, idx = shapely.get_coordinates(geoms, return_index=True)
+    finite = np.isfinite(coords).all(axis=1)
+    in_range = finite & (np.abs(coords[:, 0]) <= 180) & (np.abs(coords[:, 1]) <= 90)
+    bad_range = np.zeros(len(geoms), dtype=bool)
+    np.logical_or.at(bad_range, idx, ~in_range)
+    inside = (
+        (coords[:, 0] >= west) & (coords[:, 0] <= east)
+        & (coords[:, 1] >= south) & (coords[:, 1] <= north)
+    )
+    swapped = (
+        (coords[:, 1] >= west) & (coords[:, 1] <= east)
+        & (coords[:, 0] >= south) & (coords[:, 0] <= north)
+    )
+    outside = np.zeros(len(geoms), dtype=bool)
+    np.logical_or.at(outside, idx, ~inside)
+    all_swapped = np.ones(len(geoms), dtype=bool)
+    np.logical_and.at(all_swapped, idx, swapped)
+    for i in np.flatnonzero(ok & bad_range):
+        problems.append(Problem(name, names[i], "coordinates out of range for lon/lat"))
+        ok[i] = False
+    for i in np.flatnonzero(ok & outside):
+        if all_swapped[i]:
+            msg = "coordinates look swapped (lat, lon): outside the area of interest as given"
+        else:
+            x, y = coords[idx == i][0]
+            msg = (
+                f"outside the area of interest ({west}..{east} E, {south}..{north} N):"
+                f" a vertex is at {x:.5f}, {y:.5f}; check the CRS (--crs)"
+            )
+        problems.append(Problem(name, names[i], msg))
+        ok[i] = False
+
+    if polygonal and ok.any():
+        geoms = geoms.copy()
+        geoms[ok] = shapely.remove_repeated_points(geoms[ok], tolerance=0.0)
+        # Fewer than 3 distinct vertices in any ring's polygon: no area.
+        for i in np.flatnonzero(ok):
+            ring = np.asarray(shapely.get_coordinates(geoms[i]))
+            if len(np.unique(ring, axis=0)) < 3:
+                problems.append(Problem(name, names[i], "fewer than 3 distinct vertices"))
+                ok[i] = False
+        invalid = ok & ~shapely.is_valid(geoms)
+        for i in np.flatnonzero(invalid):
+            reason = shapely.is_valid_reason(geoms[i])
+            if repair == "hull":
+                fixed = shapely.convex_hull(geoms[i])
+                note = "replaced by its convex hull (--repair hull)"
+            else:
+                fixed = shapely.make_valid(geoms[i], method="linework")
+                fixed = _polygonal_part(fixed)
+                note = "kept faithful to its vertices (make_valid); review it on the map"
+            if fixed is None or fixed.is_empty or shapely.area(fixed) == 0:
+                problems.append(Problem(name, names[i], f"invalid polygon ({reason}) with no area"))
+                ok[i] = False
+                continue
+            geoms[i] = fixed
+            flags[i].append("self_intersecting")
+            problems.append(
+                Problem(name, names[i], f"self-intersecting perimeter ({reason}): {note}",
+                        "warning")
+            )
+        geoms[ok] = orient(geoms[ok])
+        problems += _vertex_gaps(geoms, ok, name, names)
+    return geoms, problems, flags
+
+
+def _polygonal_part(geom: shapely.Geometry) -> shapely.Geometry | None:
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
+    if not parts:
+        return None
+    return shapely.union_all(parts) if len(parts) > 1 else parts[0]
+
+
+def _vertex_gaps(geoms, ok, name, names) -> list[Problem]:
+    """geocheck: consecutive vertices more than 5 km apart."""
+    okidx = np.flatnonzero(ok)
+    parts, part_idx = shapely.get_parts(geoms[ok], return_index=True)
+    rings, ring_idx = shapely.get_rings(parts, return_index=True)
+    ring_owner = okidx[part_idx[ring_idx]]
+    coords, idx = shapely.get_coordinates(rings, return_index=True)
+    if len(coords) < 2:
+        return []
+    same = idx[1:] == idx[:-1]
+    _, _, dist = _GEOD.inv(coords[:-1, 0], coords[:-1, 1], coords[1:, 0], coords[1:, 1])
+    far = same & (dist > settings.max_vertex_gap_m)
+    out = []
+    for r in sorted(set(idx[1:][far])):
+        i = ring_owner[r]
+        d = dist[(idx[1:] == r) & far].max()
+        out.append(Problem(name, names[i], f"consecutive vertices {d / 1000:.1f} km apart "
+                           f"(more than {settings.max_vertex_gap_m / 1000:g} km)", "warning"))
+    return out
+
+
+def overlap_warnings(frame: gpd.GeoDataFrame, name: str, names: list[str]) -> list[Problem]:
+    """geocheck: fields of one handover overlapping by more than 90 %."""
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    good = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+    if good.sum() < 2:
+        return []
+    idx = np.flatnonzero(good)
+    utm, _ = to_utm(geoms[idx])
+    tree = shapely.STRtree(utm)
+    a, b = tree.query(utm, predicate="intersects")
+    keep = a < b
+    a, b = a[keep], b[keep]
+    if not len(a):
+        return []
+    inter = shapely.area(shapely.intersection(utm[a], utm[b]))
+    smaller = np.minimum(shapely.area(utm[a]), shapely.area(utm[b]))
+    share = np.divide(inter, smaller, out=np.zeros_like(inter), where=smaller > 0)
+    out = []
+    for i, j, s in zip(a, b, share):
+        if s > settings.overlap_warn_share:
+            out.append(
+                Problem(name, names[idx[i]],
+                        f"overlaps record {names[idx[j]]} by {100 * s:.0f} % (geocheck)", "warning")
+            )
+    return out
+
+
+# -- attributes -----------------------------------------------------------------
+
+
+def counts(
+    frame: pd.DataFrame, column: str, name: str, names: list[str], *, default: int | None = 0
+) -> tuple[np.ndarray, list[Problem]]:
+    """Whole, non-negative counts; missing → ``default`` (or an error if None)."""
+    problems: list[Problem] = []
+    n = len(frame)
+    if column not in frame:
+        if default is None:
+            return np.zeros(n, dtype=np.int64), [Problem(name, None, f"no column {column!r}")]
+        return np.full(n, default, dtype=np.int64), []
+    raw = frame[column].astype(object)
+    blank = raw.map(lambda v: v is None or (isinstance(v, float) and np.isnan(v))
+                    or (isinstance(v, str) and not v.strip()))
+    num = pd.to_numeric(raw.where(~blank, None), errors="coerce")
+    out = np.zeros(n, dtype=np.int64)
+    for i in range(n):
+        if blank.iat[i]:
+            if default is None:
+                problems.append(Problem(name, names[i], f"{column} is missing"))
+            else:
+                out[i] = default
+            continue
+        v = num.iat[i]
+        if v != v:
+            problems.append(Problem(name, names[i], f"{column} is not a number: {raw.iat[i]!r}"))
+        elif v < 0:
+            problems.append(Problem(name, names[i], f"{column} is negative: {raw.iat[i]!r}"))
+        elif v != int(v):
+            problems.append(
+                Problem(name, names[i], f"{column} is not a whole number: {raw.iat[i]!r}")
+            )
+        else:
+            out[i] = int(v)
+    return out, problems
+
+
+def duplicates(ids: list[str], name: str, what: str = "record id") -> list[Problem]:
+    """Duplicate ids (after trimming), one problem per repeated id."""
+    seen: dict[str, int] = {}
+    out = []
+    for i in ids:
+        key = i.strip()
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] == 2:
+            out.append(Problem(name, key, f"duplicate {what}"))
+    return out
+
+
+_DAY_FIRST = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})[./-](\d{4})\s*$")
+
+
+def parse_date(value: object) -> _dt.date | None:
+    """An ISO date, or a day-first ``dd.mm.yyyy`` / ``dd/mm/yyyy`` date.
+
+    Raises
+    ------
+    ValueError
+        With a message saying why, when the value is not a date or is
+        ambiguous (``03/04/2022``: both parts could be the month).
+
+    Examples
+    --------
+    >>> parse_date("2022-01-15"), parse_date("15.01.2022")
+    (datetime.date(2022, 1, 15), datetime.date(2022, 1, 15))
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, _dt.datetime):
+        return value.date()
+    if isinstance(value, _dt.date):
+        return value
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    text = str(value).strip()
+    if not text:
+        return None
+    try:
+        return _dt.date.fromisoformat(text[:10])
+    except ValueError:
+        pass
+    m = _DAY_FIRST.match(text)
+    if not m:
+        raise ValueError(f"{text!r} is not a date (use ISO YYYY-MM-DD)")
+    a, b, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    sep = text.strip()[len(m.group(1))]
+    if sep != "." and a <= 12 and b <= 12 and a != b:
+        raise ValueError(
+            f"{text!r} is ambiguous (day {a} month {b}, or month {a} day {b}); use ISO YYYY-MM-DD"
+        )
+    try:
+        return _dt.date(y, b, a)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a valid day-first date; use ISO YYYY-MM-DD") from None
+
+
+def dates(frame: pd.DataFrame, column: str, name: str, names: list[str],
+          *, required: bool = False) -> tuple[list[str], list[Problem]]:
+    """ISO strings for a date column (``""`` when blank)."""
+    if column not in frame:
+        if required:
+            return [""] * len(frame), [Problem(name, None, f"no {column!r} column")]
+        return [""] * len(frame), []
+    out, problems = [], []
+    for i, v in enumerate(frame[column].tolist()):
+        try:
+            d = parse_date(v)
+        except ValueError as exc:
+            problems.append(Problem(name, names[i], f"{column}: {exc}"))
+            out.append("")
+            continue
+        if d is None and required:
+            problems.append(Problem(name, names[i], f"{column} is missing"))
+        out.append(d.isoformat() if d else "")
+    return out, problems
+
+
+def districts(frame: pd.DataFrame, name: str, names: list[str]) -> tuple[list[str], list[Problem]]:
+    """Canonical district names; unknown spellings warn and stay blank."""
+    if "district" not in frame:
+        return [""] * len(frame), []
+    out, problems = [], []
+    for i, v in enumerate(frame["district"].tolist()):
+        if v is None or (isinstance(v, float) and np.isnan(v)) or not str(v).strip():
+            out.append("")
+            continue
+        c = normalise(str(v))
+        if c is None:
+            problems.append(Problem(name, names[i], f"unknown district {str(v)!r}", "warning"))
+            out.append("")
+        else:
+            out.append(c)
+    return out, problems
+
+
+def text(frame: pd.DataFrame, column: str) -> list[str]:
+    """A text column with blanks as ``""``."""
+    if column not in frame:
+        return [""] * len(frame)
+    return [
+        "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
+        for v in frame[column].tolist()
+    ]
+
+
+def hectares(geoms: np.ndarray) -> np.ndarray:
+    """Geodesic hectares (0 for missing geometries)."""
+    geoms = np.asarray(geoms, dtype=object)
+    out = np.zeros(len(geoms))
+    ok = ~shapely.is_missing(geoms)
+    if ok.any():
+        out[ok] = area_ha(geoms[ok])
+    return out

@@ -1,0 +1,26 @@
+"""``minemap import-districts``."""
+
+from __future__ import annotations
+
+import click
+
+from minemap.cli import options
+from minemap.cli.main import echo_problems
+from minemap.cli.report import print_import
+
+
+@click.command("import-districts")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False))
+@click.option("--name-field", default=None, help="Column holding the district name.")
+@options.layer_opt
+@options.crs_opt
+@click.pass_context
+def command(ctx, source, name_field, layer, crs):
+    """Import district boundaries (names normalised); they replace the previous set."""
+    from minemap.imports import import_districts
+
+    result, problems = import_districts(
+        source, store=options.get_store(ctx), name_field=name_field, layer=layer, crs=crs
+    )
+    echo_problems(problems, quiet=ctx.obj["quiet"])
+    print_import(ctx, result, "districts", len(result.added) + len(result.changed))

@@ -1,0 +1,21 @@
+"""``minemap import-report``."""
+
+from __future__ import annotations
+
+import click
+
+from minemap.cli import options
+from minemap.cli.main import echo_problems
+from minemap.cli.report import print_import
+
+
+@click.command("import-report")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.pass_context
+def command(ctx, files):
+    """Import weekly report texts (or CSV) as period records."""
+    from minemap.imports import import_report
+
+    result, problems = import_report(files, store=options.get_store(ctx))
+    echo_problems(problems, quiet=ctx.obj["quiet"])
+    print_import(ctx, result, "reports", len(result.added) + len(result.changed))

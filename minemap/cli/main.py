@@ -1,0 +1,100 @@
+"""The ``minemap`` command group: global options, error handling, commands."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+
+import click
+
+from minemap import __version__
+from minemap._errors import DataError, MinemapError, Problem
+
+#: Command name → module in minemap.cli (one module per command).
+COMMANDS: dict[str, str] = {
+    "import-records": "import_records",
+    "import-clearance": "import_clearance",
+    "import-report": "import_report",
+    "import-districts": "import_districts",
+    "import-incidents": "import_incidents",
+    "reports": "reports",
+    "crossref": "crossref",
+    "map": "map",
+    "export": "export",
+    "history": "history",
+    "info": "info",
+    "validate": "validate",
+    "demo": "demo",
+}
+
+
+def echo_problems(problems: list[Problem], *, quiet: bool = False) -> None:
+    """Print problems to stderr, one line each."""
+    for p in problems:
+        if p.severity == "warning" and quiet:
+            continue
+        click.echo(f"{p.severity}: {p}", err=True)
+
+
+class MinemapGroup(click.Group):
+    """Loads command modules lazily and turns minemap errors into one line."""
+
+    def list_commands(self, ctx):
+        return list(COMMANDS)
+
+    def get_command(self, ctx, name):
+        if name not in COMMANDS:
+            return None
+        module = importlib.import_module(f"minemap.cli.{COMMANDS[name]}")
+        return module.command
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except MinemapError as exc:
+            debug = (ctx.obj or {}).get("debug")
+            if debug:
+                raise
+            if isinstance(exc, DataError):
+                errors = [p for p in exc.problems if p.severity == "error"]
+                for p in errors[1:] if (ctx.obj or {}).get("verbose") else []:
+                    click.echo(f"error: {p}", err=True)
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # noqa: BLE001 - one line unless --debug
+            if (ctx.obj or {}).get("debug"):
+                raise
+            msg = str(exc).splitlines()[0] if str(exc) else ""
+            click.echo(
+                f"Error: unexpected {type(exc).__name__}: {msg} (run with --debug for details)",
+                err=True,
+            )
+            ctx.exit(1)
+
+
+@click.group(cls=MinemapGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="minemap")
+@click.option(
+    "--store", type=click.Path(dir_okay=False), default=None, envvar="MINEMAP_STORE",
+    help="The GeoPackage store (default: $MINEMAP_STORE or ./minemap.gpkg).",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.option("-v", "--verbose", count=True, help="More detail.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.pass_context
+def cli(ctx: click.Context, store, debug, verbose, quiet) -> None:
+    """minemap: minefield records, land release and handover accuracy."""
+    ctx.ensure_object(dict)
+    ctx.obj.update(store=store, debug=debug, verbose=verbose, quiet=quiet)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        cli.main(prog_name="minemap", standalone_mode=True)
+    except Exception:  # pragma: no cover - only reached with --debug
+        traceback.print_exc()
+        sys.exit(1)

@@ -1,0 +1,43 @@
+"""Options shared by several commands (the fio habit)."""
+
+from __future__ import annotations
+
+import click
+
+from minemap.store import Store, default_store_path
+
+
+def parse_map(ctx, param, values) -> dict[str, str]:
+    """``--map field=column`` pairs as a dict."""
+    out = {}
+    for item in values or ():
+        if "=" not in item:
+            raise click.BadParameter(f"{item!r} is not field=column")
+        k, v = item.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+sources_arg = click.argument(
+    "sources", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False)
+)
+layer_opt = click.option("--layer", default=None, help="Layer of a multi-layer source.")
+crs_opt = click.option("--crs", default=None, help="CRS of sources that declare none (EPSG:28408).")
+map_opt = click.option(
+    "--map", "column_map", multiple=True, callback=parse_map, metavar="FIELD=COLUMN",
+    help="Take a contract field from another column (repeatable).",
+)
+as_of_opt = click.option(
+    "--as-of", default=None, metavar="DATE",
+    help="Keep releases ending, and items, incidents and reports dated, on or before DATE.",
+)
+revision_opt = click.option(
+    "--revision", type=int, default=None, help="Records as of store revision N (default latest)."
+)
+overwrite_opt = click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
+json_opt = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+def get_store(ctx: click.Context) -> Store:
+    """The store chosen by --store, $MINEMAP_STORE or the default."""
+    return Store(default_store_path(ctx.obj.get("store")))

@@ -1,0 +1,758 @@
+"""Reading, validating and importing every kind of source into the store.
+
+Readers give frames in WGS84 with provenance; the functions here turn them
+into validated rows of the store's schema (or a list of problems), and the
+``import_*`` functions write them as one new revision.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from minemap import _validate as v
+from minemap import schema, settings
+from minemap._errors import DataError, Problem, UsageError, raise_for_problems
+from minemap.districts import normalise
+from minemap.io.gis import SourceFrame, read_features
+from minemap.store import ImportPlan, ImportResult, Store, default_store_path, sha256_file
+
+PathLike = str | os.PathLike
+
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "record_id": ("id", "recordid", "minefield_id", "name"),
+    "mines_ap": ("ap", "ap_mines", "n_ap"),
+    "mines_at": ("at", "at_mines", "n_at"),
+    "mines_total": ("total", "mines", "total_mines"),
+    "item_type": ("type",),
+    "date_end": ("date_to",),
+    "date_start": ("date_from",),
+}
+
+
+@dataclass
+class RecordSet:
+    """Validated minefield records of one or more sources.
+
+    Attributes
+    ----------
+    minefields, vertices, rows
+        Frames in the store's schema (see :mod:`minemap.schema`).
+    problems
+        Every error and warning found.  Any error refuses the whole set.
+    sources
+        One :class:`Source` per file.
+    """
+
+    minefields: gpd.GeoDataFrame
+    vertices: gpd.GeoDataFrame
+    rows: gpd.GeoDataFrame
+    problems: list[Problem] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
+@dataclass
+class Source:
+    """Provenance of one source file."""
+
+    path: Path
+    name: str
+    sha256: str
+    source_crs: str
+    transformation: str
+
+
+def _empty(columns: dict[str, str], geom: bool = True) -> gpd.GeoDataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    return gpd.GeoDataFrame(frame, geometry=[], crs="EPSG:4326") if geom else frame
+
+
+def _apply_aliases(frame: pd.DataFrame, contract: Sequence[str]) -> pd.DataFrame:
+    """Contract names for common aliases, other cases and 10-character
+    Shapefile truncations.  Explicit ``--map`` has already been applied."""
+    cols = list(frame.columns)
+    lower = {str(c).lower(): c for c in cols}
+    rename = {}
+    for name in contract:
+        if name in cols:
+            continue
+        if name in lower:
+            rename[lower[name]] = name
+            continue
+        if len(name) > 10 and name[:10] in lower:
+            rename[lower[name[:10]]] = name
+            continue
+        for alias in _ALIASES.get(name, ()):
+            if alias in lower and lower[alias] not in rename:
+                rename[lower[alias]] = name
+                break
+    return frame.rename(columns=rename)
+
+
+def _check_sources(sources: Sequence[PathLike]) -> list[Path]:
+    if not sources:
+        raise UsageError("no source files given")
+    paths = [Path(s) for s in sources]
+    for p in paths:
+        if not p.exists():
+            raise UsageError(f"{p}: no such file")
+        if p.is_dir():
+            raise UsageError(f"{p}: is a folder, not a file")
+    return paths
+
+
+def _is_traverse(path: Path) -> bool:
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return True
+    if path.suffix.lower() != ".csv":
+        return False
+    from minemap.io import traverse
+
+    return traverse.is_traverse_file(path)
+
+
+# -- minefield records ------------------------------------------------------------
+
+
+def _records_from_frame(
+    sf: SourceFrame, *, handover: str | None, repair: str | None, aoi
+) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    frame = _apply_aliases(sf.frame, list(schema.MINEFIELD_COLUMNS))
+    name = sf.name
+    names = v.labels(frame, "record_id")
+    problems: list[Problem] = []
+    ids = v.text(frame, "record_id")
+    for i, rid in enumerate(ids):
+        if not rid:
+            problems.append(Problem(name, names[i], "record_id is missing"))
+    problems += v.duplicates([i for i in ids if i], name)
+    own = v.text(frame, "handover")
+    if handover is None:
+        handovers = own
+    else:
+        handovers = [handover] * len(frame)
+        for i, h in enumerate(own):
+            if h and h != handover:
+                problems.append(
+                    Problem(name, names[i], f"handover {h!r} does not match --handover {handover}")
+                )
+    ap, p1 = v.counts(frame, "mines_ap", name, names)
+    at, p2 = v.counts(frame, "mines_at", name, names)
+    problems += p1 + p2
+    if "mines_total" in frame:
+        total, p3 = v.counts(frame, "mines_total", name, names, default=-1)
+        problems += p3
+        blank = total < 0
+        total[blank] = (ap + at)[blank]
+        for i in np.flatnonzero(~blank & (total < ap + at)):
+            problems.append(
+                Problem(name, names[i], f"mines_total {total[i]} is less than mines_ap + mines_at"
+                        f" ({ap[i]} + {at[i]})")
+            )
+    else:
+        total = ap + at
+    laid, p4 = v.dates(frame, "laid_date", name, names)
+    district, p5 = v.districts(frame, name, names)
+    problems += p4 + p5
+    geoms, p6, flags = v.check_geometries(
+        frame, name, names, polygonal=True, aoi=aoi, repair=repair
+    )
+    problems += p6
+    mine_types = [
+        ";".join(str(x).strip() for x in t) if isinstance(t, list | tuple | np.ndarray) else t
+        for t in (frame["mine_types"].tolist() if "mine_types" in frame else [""] * len(frame))
+    ]
+    out = gpd.GeoDataFrame(
+        {
+            "record_id": ids,
+            "handover": handovers,
+            "district": district,
+            "mines_ap": ap,
+            "mines_at": at,
+            "mines_total": total,
+            "mine_types": [
+                "" if t is None or (isinstance(t, float) and np.isnan(t))
+                else ";".join(s.strip() for s in str(t).replace(",", ";").split(";") if s.strip())
+                for t in mine_types
+            ],
+            "laid_date": laid,
+            "reliability": v.text(frame, "reliability"),
+            "area_ha": v.hectares(geoms),
+            "flags": [";".join(f) for f in flags],
+            "source_file": name,
+            "source_crs": sf.source_crs,
+            "transformation": sf.transformation,
+            "raw": frame["_raw"].tolist(),
+            "misclosure_m": np.nan,
+            "misclosure_ratio": np.nan,
+            "declination_deg": np.nan,
+        },
+        geometry=geoms,
+        crs="EPSG:4326",
+    )
+    if not any(p.severity == "error" for p in problems):
+        problems += v.overlap_warnings(out, name, names)
+    return out, problems
+
+
+def read_records(
+    sources: Sequence[PathLike] | PathLike,
+    *,
+    handover: str | None,
+    handover_date: str | None = None,
+    layer: str | None = None,
+    crs: str | None = None,
+    column_map: dict[str, str] | None = None,
+    repair: str | None = None,
+    accept_misclosure: bool = False,
+    aoi: tuple[float, float, float, float] | None = None,
+) -> RecordSet:
+    """Read and validate minefield records from GIS and traverse files.
+
+    Parameters
+    ----------
+    sources
+        GeoJSON, GeoPackage, Shapefile (.shp/.zip), KML/KMZ, CSV, or traverse
+        YAML/CSV files; all together form one record set.
+    handover
+        The handover the records belong to.  A record's own ``handover``
+        field must match it.
+    handover_date
+        ISO date; the fallback date for a magnetic declination model.
+    layer, crs, column_map
+        Passed to :func:`minemap.io.gis.read_features`.
+    repair
+        ``"hull"`` imports the convex hull of a self-intersecting perimeter
+        instead of its ``make_valid`` repair.
+    accept_misclosure
+        Accept traverse records whose misclosure exceeds the tolerance.
+    aoi
+        Area of interest; ``settings.aoi`` by default.
+
+    Returns
+    -------
+    RecordSet
+        Never raises for bad data: problems are listed in ``.problems``.
+    """
+    if isinstance(sources, str | os.PathLike):
+        sources = [sources]
+    if repair not in (None, "hull"):
+        raise UsageError(f"--repair {repair}: the only repair offered is 'hull'")
+    paths = _check_sources(sources)
+    fields, verts, rows, problems, provenance = [], [], [], [], []
+    for path in paths:
+        sha = sha256_file(path)
+        try:
+            if _is_traverse(path):
+                from minemap.io import traverse
+
+                res = traverse.read_traverse(
+                    path, handover=handover, handover_date=handover_date,
+                    accept_misclosure=accept_misclosure, aoi=aoi,
+                )
+                fields.append(res.records)
+                verts.append(res.vertices)
+                rows.append(res.rows)
+                problems += res.problems
+                crs_used = sorted(set(res.records["source_crs"])) if len(res.records) else []
+                ops = sorted(set(res.records["transformation"])) if len(res.records) else []
+                provenance.append(Source(path, path.name, sha, ";".join(crs_used),
+                                         " | ".join(ops)))
+                continue
+            sf = read_features(path, layer=layer, crs=crs, column_map=column_map, aoi=aoi)
+        except DataError as exc:
+            problems += exc.problems or [Problem(path.name, None, str(exc).split(": ", 1)[-1])]
+            continue
+        recs, probs = _records_from_frame(sf, handover=handover, repair=repair, aoi=aoi)
+        fields.append(recs)
+        problems += probs
+        provenance.append(Source(path, sf.name, sha, sf.source_crs, sf.transformation))
+    minefields = (
+        pd.concat(fields, ignore_index=True) if fields else _empty(schema.MINEFIELD_COLUMNS)
+    )
+    minefields = gpd.GeoDataFrame(minefields, geometry="geometry", crs="EPSG:4326")
+    if len(paths) > 1 and len(minefields):
+        seen: dict[str, str] = {}
+        for rid, src in zip(minefields["record_id"], minefields["source_file"]):
+            if rid in seen and seen[rid] != src:
+                problems.append(Problem(src, rid, f"duplicate record id (also in {seen[rid]})"))
+            seen.setdefault(rid, src)
+    vertices = (
+        gpd.GeoDataFrame(pd.concat(verts, ignore_index=True), crs="EPSG:4326")
+        if verts else _empty(schema.VERTEX_COLUMNS)
+    )
+    mine_rows = (
+        gpd.GeoDataFrame(pd.concat(rows, ignore_index=True), crs="EPSG:4326")
+        if rows else _empty(schema.MINE_ROW_COLUMNS)
+    )
+    return RecordSet(minefields, vertices, mine_rows, problems, provenance)
+
+
+# -- clearance, incidents, districts ---------------------------------------------------
+
+
+def _optional_counts(frame, column, name, names) -> tuple[np.ndarray, list[Problem]]:
+    if column not in frame:
+        return np.full(len(frame), np.nan), []
+    blank = np.array([x is None or (isinstance(x, float) and np.isnan(x))
+                      or (isinstance(x, str) and not x.strip()) for x in frame[column]])
+    vals, probs = v.counts(frame, column, name, names, default=0)
+    out = vals.astype(float)
+    out[blank] = np.nan
+    return out, probs
+
+
+def _releases_from_frame(frame, name, aoi) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    frame = _apply_aliases(frame, list(schema.RELEASE_COLUMNS) + ["date"])
+    names = v.labels(frame, "report_id")
+    geoms, problems, _ = v.check_geometries(frame, name, names, polygonal=True, aoi=aoi)
+    ids = v.text(frame, "report_id")
+    derived = v.derive_ids(frame, name, "REL")
+    ids = [i or d for i, d in zip(ids, derived)]
+    problems += v.duplicates(ids, name, "report_id")
+    start, p1 = v.dates(frame, "date_start", name, names)
+    end, p2 = v.dates(frame, "date_end", name, names)
+    single, p3 = v.dates(frame, "date", name, names)
+    problems += p1 + p2 + p3
+    start = [s or d for s, d in zip(start, single)]
+    end = [e or d or s for e, d, s in zip(end, single, start)]
+    for i, (s, e) in enumerate(zip(start, end)):
+        if not e:
+            problems.append(Problem(name, names[i], "no date (date or date_start/date_end)"))
+        elif s and s > e:
+            problems.append(Problem(name, names[i], f"date_start {s} is after date_end {e}"))
+    outcome = [o.lower() or "cleared" for o in v.text(frame, "outcome")]
+    for i, o in enumerate(outcome):
+        if o not in schema.OUTCOMES:
+            problems.append(Problem(name, names[i], f"outcome {o!r} is not one of "
+                                    + ", ".join(schema.OUTCOMES)))
+    district, p4 = v.districts(frame, name, names)
+    problems += p4
+    found = {}
+    for col in ("found_ap", "found_at", "found_uxo"):
+        found[col], p = _optional_counts(frame, col, name, names)
+        problems += p
+    out = gpd.GeoDataFrame(
+        {
+            "report_id": ids, "date_start": start, "date_end": end,
+            "operator": v.text(frame, "operator"), "method": v.text(frame, "method"),
+            "outcome": outcome, "district": district, **found,
+            "area_ha": v.hectares(geoms), "source_file": name,
+        },
+        geometry=geoms, crs="EPSG:4326",
+    )
+    return out, problems
+
+
+def _items_from_frame(frame, name, aoi) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    frame = _apply_aliases(frame, list(schema.ITEM_COLUMNS))
+    names = v.labels(frame, "item_id")
+    geoms, problems, _ = v.check_geometries(frame, name, names, polygonal=False, aoi=aoi)
+    ids = v.text(frame, "item_id")
+    ids = [i or d for i, d in zip(ids, v.derive_ids(frame, name, "ITM"))]
+    problems += v.duplicates(ids, name, "item_id")
+    types = [t.upper() for t in v.text(frame, "item_type")]
+    for i, t in enumerate(types):
+        if t not in schema.ITEM_TYPES:
+            problems.append(Problem(name, names[i], f"item_type {t!r} is not one of AP, AT, UXO"))
+    date, p1 = v.dates(frame, "date", name, names, required=True)
+    district, p2 = v.districts(frame, name, names)
+    out = gpd.GeoDataFrame(
+        {
+            "item_id": ids, "item_type": types, "date": date, "model": v.text(frame, "model"),
+            "report_id": v.text(frame, "report_id"), "district": district, "source_file": name,
+        },
+        geometry=geoms, crs="EPSG:4326",
+    )
+    return out, problems + p1 + p2
+
+
+def read_clearance(
+    sources: Sequence[PathLike] | PathLike,
+    *,
+    layer: str | None = None,
+    crs: str | None = None,
+    column_map: dict[str, str] | None = None,
+    aoi: tuple[float, float, float, float] | None = None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, list[Problem], list[Source]]:
+    """Read land-release polygons and item points.
+
+    Polygons become releases and points become items, whichever file they
+    come from.
+
+    Returns
+    -------
+    releases, items, problems, sources
+    """
+    if isinstance(sources, str | os.PathLike):
+        sources = [sources]
+    rels, items, problems, provenance = [], [], [], []
+    for path in _check_sources(sources):
+        try:
+            sf = read_features(path, layer=layer, crs=crs, column_map=column_map,
+                               id_columns=("report_id", "item_id"), aoi=aoi)
+        except DataError as exc:
+            problems += exc.problems or [Problem(path.name, None, str(exc).split(": ", 1)[-1])]
+            continue
+        provenance.append(Source(path, sf.name, sha256_file(path), sf.source_crs,
+                                 sf.transformation))
+        frame = sf.frame
+        types = shapely.get_type_id(np.asarray(frame.geometry.values, dtype=object))
+        points = types == 0
+        polys = ~points
+        if polys.any():
+            r, p = _releases_from_frame(frame[polys].reset_index(drop=True), sf.name, aoi)
+            rels.append(r)
+            problems += p
+        if points.any():
+            i, p = _items_from_frame(frame[points].reset_index(drop=True), sf.name, aoi)
+            items.append(i)
+            problems += p
+    releases = (
+        gpd.GeoDataFrame(pd.concat(rels, ignore_index=True), crs="EPSG:4326")
+        if rels else _empty(schema.RELEASE_COLUMNS)
+    )
+    item_frame = (
+        gpd.GeoDataFrame(pd.concat(items, ignore_index=True), crs="EPSG:4326")
+        if items else _empty(schema.ITEM_COLUMNS)
+    )
+    for what, frame, key in (("report_id", releases, "report_id"), ("item_id", item_frame,
+                                                                      "item_id")):
+        dup = frame[key][frame[key].duplicated()]
+        for k in dup.unique():
+            srcs = sorted(set(frame.loc[frame[key] == k, "source_file"]))
+            if len(srcs) > 1:
+                problems.append(Problem(srcs[1], k, f"duplicate {what} (also in {srcs[0]})"))
+    return releases, item_frame, problems, provenance
+
+
+def read_incidents(
+    sources: Sequence[PathLike] | PathLike, *, layer=None, crs=None, column_map=None, aoi=None
+) -> tuple[gpd.GeoDataFrame, list[Problem], list[Source]]:
+    """Read mine incident points (``date``, ``killed``, ``injured``, ``civilian``)."""
+    if isinstance(sources, str | os.PathLike):
+        sources = [sources]
+    frames, problems, provenance = [], [], []
+    for path in _check_sources(sources):
+        try:
+            sf = read_features(path, layer=layer, crs=crs, column_map=column_map,
+                               id_columns=("incident_id",), aoi=aoi)
+        except DataError as exc:
+            problems += exc.problems or [Problem(path.name, None, str(exc).split(": ", 1)[-1])]
+            continue
+        provenance.append(Source(path, sf.name, sha256_file(path), sf.source_crs,
+                                 sf.transformation))
+        frame = _apply_aliases(sf.frame, list(schema.INCIDENT_COLUMNS))
+        name = sf.name
+        names = v.labels(frame, "incident_id")
+        geoms, probs, _ = v.check_geometries(frame, name, names, polygonal=False, aoi=aoi)
+        ids = v.text(frame, "incident_id")
+        ids = [i or d for i, d in zip(ids, v.derive_ids(frame, name, "INC"))]
+        probs += v.duplicates(ids, name, "incident_id")
+        date, p1 = v.dates(frame, "date", name, names, required=True)
+        killed, p2 = v.counts(frame, "killed", name, names)
+        injured, p3 = v.counts(frame, "injured", name, names)
+        civ = []
+        for i, c in enumerate(v.text(frame, "civilian")):
+            c = c.lower()
+            if c in ("", "false", "no", "0", "n"):
+                civ.append(False)
+            elif c in ("true", "yes", "1", "y"):
+                civ.append(True)
+            else:
+                probs.append(Problem(name, names[i], f"civilian {c!r} is not yes/no"))
+                civ.append(False)
+        district, p4 = v.districts(frame, name, names)
+        problems += probs + p1 + p2 + p3 + p4
+        frames.append(gpd.GeoDataFrame(
+            {"incident_id": ids, "date": date, "killed": killed, "injured": injured,
+             "civilian": civ, "district": district, "source_file": name},
+            geometry=geoms, crs="EPSG:4326",
+        ))
+    out = (
+        gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+        if frames else _empty(schema.INCIDENT_COLUMNS)
+    )
+    return out, problems, provenance
+
+
+def read_districts(
+    source: PathLike, *, name_field: str | None = None, layer=None, crs=None
+) -> tuple[gpd.GeoDataFrame, list[Problem], Source]:
+    """Read district boundaries; names are normalised (DESIGN §3)."""
+    (path,) = _check_sources([source])
+    sf = read_features(path, layer=layer, crs=crs, id_columns=(name_field or "district",))
+    frame = sf.frame
+    if name_field is None:
+        lower = {str(c).lower(): c for c in frame.columns}
+        for cand in ("district", "name", "adm2_en", "name_en", "shapename"):
+            if cand in lower:
+                name_field = lower[cand]
+                break
+    if name_field is None or name_field not in frame:
+        raise UsageError(f"{sf.name}: no name field; give one with --name-field "
+                         f"(columns: {', '.join(map(str, frame.columns.drop(['geometry'])))})")
+    names = v.labels(frame, name_field)
+    geoms, problems, _ = v.check_geometries(
+        frame, sf.name, names, polygonal=True, aoi=(-180, -90, 180, 90)
+    )
+    out_names = []
+    for i, raw in enumerate(v.text(frame, name_field)):
+        canon = normalise(raw)
+        if not raw:
+            problems.append(Problem(sf.name, names[i], "district name is missing"))
+        elif canon is None:
+            problems.append(Problem(sf.name, names[i], f"district {raw!r} is not a known name;"
+                                    " kept as given", "warning"))
+        out_names.append(canon or raw)
+    problems += v.duplicates(out_names, sf.name, "district")
+    out = gpd.GeoDataFrame({"district": out_names, "source_file": sf.name}, geometry=geoms,
+                           crs="EPSG:4326")
+    return out, problems, Source(path, sf.name, sha256_file(path), sf.source_crs,
+                                 sf.transformation)
+
+
+def _assign_districts(frame: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Set ``district`` from boundaries where a feature falls in one."""
+    if not len(frame) or not len(districts):
+        return frame
+    pts = shapely.point_on_surface(np.asarray(frame.geometry.values, dtype=object))
+    tree = shapely.STRtree(np.asarray(districts.geometry.values, dtype=object))
+    a, b = tree.query(pts, predicate="within")
+    frame = frame.copy()
+    col = frame["district"].to_numpy(dtype=object).copy()
+    names = districts["district"].to_numpy(dtype=object)
+    col[a] = names[b]
+    frame["district"] = col
+    return frame
+
+
+# -- writing -------------------------------------------------------------------------------
+
+
+def _open(store: Store | PathLike | None) -> Store:
+    return store if isinstance(store, Store) else Store(default_store_path(store))
+
+
+def _apply(store: Store, plan: ImportPlan) -> ImportResult:
+    from minemap.materialise import refresh_crossref
+
+    return store.apply(plan, refresh=refresh_crossref)
+
+
+def import_records(
+    sources: Sequence[PathLike] | PathLike,
+    *,
+    handover: str,
+    store: Store | PathLike | None = None,
+    handover_date: str | None = None,
+    layer: str | None = None,
+    crs: str | None = None,
+    column_map: dict[str, str] | None = None,
+    add: bool = False,
+    allow_removals: bool = False,
+    accept_misclosure: bool = False,
+    repair: str | None = None,
+    aoi: tuple[float, float, float, float] | None = None,
+) -> tuple[ImportResult, RecordSet]:
+    """Import minefield records as a new revision of a handover.
+
+    By default the records replace the handover's record set; records not
+    present are removed (refused above half unless ``allow_removals``).
+    ``add=True`` adds and changes but never removes.
+
+    Returns
+    -------
+    (ImportResult, RecordSet)
+
+    Raises
+    ------
+    DataError
+        If any record is refused; nothing is written.
+    """
+    if not handover or not handover.strip():
+        raise UsageError("--handover is required and must not be blank")
+    if handover_date:
+        try:
+            v.parse_date(handover_date)
+        except ValueError as exc:
+            raise UsageError(f"--handover-date: {exc}") from None
+    rs = read_records(
+        sources, handover=handover, handover_date=handover_date, layer=layer, crs=crs,
+        column_map=column_map, repair=repair, accept_misclosure=accept_misclosure, aoi=aoi,
+    )
+    raise_for_problems(rs.problems)
+    st = _open(store)
+    plan = ImportPlan(
+        kind="records",
+        frames={"minefields": rs.minefields, "vertices": rs.vertices, "mine_rows": rs.rows},
+        sources=[s.name for s in rs.sources],
+        sha256=[s.sha256 for s in rs.sources],
+        options={
+            "add": add, "crs": crs, "layer": layer, "map": column_map or {},
+            "repair": repair, "accept_misclosure": accept_misclosure,
+            "aoi": list(aoi or settings.aoi), "handover_date": handover_date or "",
+        },
+        handover=handover,
+        handover_date=handover_date or "",
+        source_crs=[s.source_crs for s in rs.sources],
+        transformation=[s.transformation for s in rs.sources],
+        replace=not add,
+        allow_removals=allow_removals,
+    )
+    return _apply(st, plan), rs
+
+
+def _store_districts(st: Store) -> gpd.GeoDataFrame:
+    return st.read("districts") if st.exists() and st.latest_revision() else _empty(
+        schema.DISTRICT_COLUMNS)
+
+
+def import_clearance(
+    sources: Sequence[PathLike] | PathLike,
+    *,
+    store: Store | PathLike | None = None,
+    layer: str | None = None,
+    crs: str | None = None,
+    column_map: dict[str, str] | None = None,
+    aoi: tuple[float, float, float, float] | None = None,
+) -> tuple[ImportResult, list[Problem]]:
+    """Import land-release polygons and item points (keyed by id; upserts)."""
+    releases, items, problems, provenance = read_clearance(
+        sources, layer=layer, crs=crs, column_map=column_map, aoi=aoi
+    )
+    raise_for_problems(problems)
+    st = _open(store)
+    dist = _store_districts(st)
+    releases = _assign_districts(releases, dist)
+    items = _assign_districts(items, dist)
+    plan = ImportPlan(
+        kind="clearance", frames={"releases": releases, "items": items},
+        sources=[s.name for s in provenance], sha256=[s.sha256 for s in provenance],
+        options={"crs": crs, "layer": layer, "map": column_map or {}},
+        source_crs=[s.source_crs for s in provenance],
+        transformation=[s.transformation for s in provenance],
+    )
+    return _apply(st, plan), problems
+
+
+def import_incidents(
+    sources: Sequence[PathLike] | PathLike, *, store: Store | PathLike | None = None,
+    layer=None, crs=None, column_map=None, aoi=None,
+) -> tuple[ImportResult, list[Problem]]:
+    """Import mine incident points (keyed by ``incident_id``; upserts)."""
+    frame, problems, provenance = read_incidents(
+        sources, layer=layer, crs=crs, column_map=column_map, aoi=aoi
+    )
+    raise_for_problems(problems)
+    st = _open(store)
+    frame = _assign_districts(frame, _store_districts(st))
+    plan = ImportPlan(
+        kind="incidents", frames={"incidents": frame},
+        sources=[s.name for s in provenance], sha256=[s.sha256 for s in provenance],
+        options={"crs": crs, "layer": layer, "map": column_map or {}},
+        source_crs=[s.source_crs for s in provenance],
+        transformation=[s.transformation for s in provenance],
+    )
+    return _apply(st, plan), problems
+
+
+def import_districts(
+    source: PathLike, *, store: Store | PathLike | None = None, name_field: str | None = None,
+    layer=None, crs=None,
+) -> tuple[ImportResult, list[Problem]]:
+    """Import district boundaries; they replace the previous set."""
+    frame, problems, src = read_districts(source, name_field=name_field, layer=layer, crs=crs)
+    raise_for_problems(problems)
+    plan = ImportPlan(
+        kind="districts", frames={"districts": frame}, sources=[src.name], sha256=[src.sha256],
+        options={"name_field": name_field, "crs": crs, "layer": layer},
+        source_crs=[src.source_crs], transformation=[src.transformation], replace=True,
+        allow_removals=True,
+    )
+    return _apply(_open(store), plan), problems
+
+
+def read_report_files(
+    sources: Sequence[PathLike] | PathLike,
+) -> tuple[pd.DataFrame, list[Problem], list[Source]]:
+    """Read weekly report texts (or CSV) into period records."""
+    from minemap.io.reports import read_reports
+
+    if isinstance(sources, str | os.PathLike):
+        sources = [sources]
+    frames, problems, provenance = [], [], []
+    for path in _check_sources(sources):
+        try:
+            frame, probs = read_reports(path)
+        except DataError as exc:
+            problems += exc.problems or [Problem(path.name, None, str(exc).split(": ", 1)[-1])]
+            continue
+        problems += probs
+        frames.append(frame)
+        provenance.append(Source(path, path.name, sha256_file(path), "", ""))
+    frame = (
+        pd.concat(frames, ignore_index=True) if frames
+        else pd.DataFrame(columns=list(schema.REPORT_COLUMNS))
+    )
+    dup = frame.duplicated(["date_start", "date_end"], keep=False)
+    if dup.any():
+        first = frame[dup].iloc[0]
+        srcs = sorted(set(frame.loc[dup, "source_file"]))
+        problems.append(Problem(", ".join(srcs), f"{first.date_start}..{first.date_end}",
+                                "two reports for the same period"))
+    return frame, problems, provenance
+
+
+def import_report(
+    sources: Sequence[PathLike] | PathLike, *, store: Store | PathLike | None = None
+) -> tuple[ImportResult, list[Problem]]:
+    """Import weekly report texts or CSV (keyed by period; upserts)."""
+    frame, problems, provenance = read_report_files(sources)
+    raise_for_problems(problems)
+    plan = ImportPlan(
+        kind="reports", frames={"reports": frame},
+        sources=[s.name for s in provenance], sha256=[s.sha256 for s in provenance],
+    )
+    return _apply(_open(store), plan), problems
+
+
+def validate(
+    sources: Sequence[PathLike] | PathLike,
+    *,
+    kind: str = "records",
+    handover: str | None = None,
+    **options,
+) -> list[Problem]:
+    """Every problem an import of ``sources`` would find, without writing.
+
+    Parameters
+    ----------
+    kind
+        ``records``, ``clearance``, ``incidents`` or ``reports``; or
+        ``auto`` to guess from the geometry types.
+    """
+    if kind == "records":
+        return read_records(sources, handover=handover, **options).problems
+    if kind == "clearance":
+        return read_clearance(sources, **options)[2]
+    if kind == "incidents":
+        return read_incidents(sources, **options)[1]
+    if kind == "reports":
+        return read_report_files(sources)[1]
+    raise UsageError(f"unknown kind {kind!r}: records, clearance, incidents or reports")
