@@ -28,7 +28,7 @@ UNITS: dict[str, float] = {"deg": 360.0, "mil6400": 6400.0, "mil6000": 6000.0}
 # figure dash, en dash, em dash and the minus sign.
 _DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2212"})
 _DASH_NOTATION = re.compile(r"([+-]?)\s*(\d{1,3})\s*-\s*(\d{2})")
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
 class AngleError(ValueError):

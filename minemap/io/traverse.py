@@ -793,8 +793,10 @@ def _parse_ref(ref: object, name: str, line: int | None, ctx: _Ctx) -> _Ref | No
                 gk = int(code) - 28400
                 prefix = int(east // 1_000_000)
                 if prefix != gk:
+                    hint = ("; easting and northing look swapped"
+                            if int(north // 1_000_000) == gk else "")
                     raise ValueError(f"easting {east} has zone prefix {prefix} but "
-                                     f"{crs_label} is Gauss-Krüger zone {gk}")
+                                     f"{crs_label} is Gauss-Krüger zone {gk}{hint}")
         crs, crs_label = _user_crs(crs_label)
         if not crs.is_projected:
             raise ValueError(f"{crs_label} is not a projected CRS; give lat/lon")
