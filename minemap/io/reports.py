@@ -138,6 +138,8 @@ def _words_to_int(phrase: str) -> int:
     if toks and toks[0] in ("a", "an") and peek(1) == "thousand":
         total = 1000
         pos = 2
+        if peek() == "and":
+            pos += 1
         low = below_thousand() if pos < len(toks) else 0
     else:
         high = below_thousand()
@@ -146,6 +148,10 @@ def _words_to_int(phrase: str) -> int:
         if peek() == "thousand":
             pos += 1
             total = high * 1000
+            if peek() == "and":  # "one thousand and five"
+                pos += 1
+                if pos == len(toks):
+                    raise _Unreadable(f"'{phrase}' is not a number")
             low = below_thousand() if pos < len(toks) else 0
         else:
             total, low = 0, high
@@ -335,7 +341,7 @@ _OTHER_DATE = re.compile(
 )
 _BACKGROUND_WORDS = re.compile(
     r"\b(?:since|previously|earlier|so\s+far|to\s+date|until\s+now|up\s+to\s+now|thus\s+far"
-    r"|cumulative(?:ly)?|last\s+year|in\s+total\s+since)\b",
+    r"|cumulative(?:ly)?|last\s+(?:year|month)|in\s+total\s+since)\b",
     re.IGNORECASE,
 )
 # Sentences about the period: "in the said period", "during the week", "a total of".
@@ -394,7 +400,7 @@ class _Reading:
 
 
 _ABBREVIATIONS = frozenset(
-    {*(m for m in _MONTHS if len(m) <= 4), "no", "nos", "mr", "mrs", "ms", "dr", "st", "vs",
+    {"jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "no", "nos", "mr", "mrs", "ms", "dr", "st", "vs",
      "approx", "gen", "lt", "col", "maj", "capt", "prof", "e.g", "i.e", "etc"}
 )
 _SENTENCE_END = re.compile(r"[.!?][\"”’')\]]*\s+")
@@ -416,14 +422,17 @@ def _split_sentences(body: str) -> list[str]:
     out: list[str] = []
     for para in re.split(r"\n[ \t]*\n", body):
         lines = [ln.strip() for ln in para.split("\n") if ln.strip()]
+        widest = max((len(ln) for ln in lines), default=0)
         chunks: list[str] = []
         current: list[str] = []
         for i, line in enumerate(lines):
             current.append(line)
             nxt = lines[i + 1] if i + 1 < len(lines) else ""
+            # Hard-wrapped prose fills its lines; a byline or a timestamp does not.
             if (
                 nxt
-                and len(line.split()) <= 8
+                and len(line.split()) <= 6
+                and len(line) < 0.6 * widest
                 and not re.search(r"[.,;:!?\"”)\-]$", line)
                 and nxt[:1].isupper()
             ):
@@ -462,8 +471,9 @@ def _find_dateline(text: str) -> tuple[date | None, str, str | None]:
         if not line.strip():
             continue
         seen += 1
-        if seen > 4 or len(line) > 160 and seen > 1:
-            break
+        words = line.split()
+        if seen > 4 or len(line) > 200 or (len(words) > 15 and re.search(r"[.!?\"”]$", line)):
+            break  # the prose has started: a date here is not a dateline
         hits = [m for rx in _DATELINE for m in rx.finditer(line)]
         if hits:
             m = min(hits, key=lambda h: h.start())
