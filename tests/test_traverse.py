@@ -603,3 +603,23 @@ def test_polygon_to_legs_and_back(tmp_path, n, thetas, radii, dlon, dlat, north)
             gx, gy = back.transform(geom.x, geom.y, direction="INVERSE")
             assert math.hypot(gx - x, gy - y) < 1e-3
     assert res.records.misclosure_m.iloc[0] < 1e-3
+
+
+def test_self_intersecting_perimeter(tmp_path):
+    # TP2 and TP3 swapped: a bow tie of two 50 m x 50 m triangles... by hand:
+    # TP1 (0,0) → TP2 (100,100) → TP3 (100,0) → TP4 (0,100) → TP1 crosses at (50,50),
+    # leaving two triangles of 0.25 ha each.
+    e0, n0 = 8_500_000.0, 4_430_000.0
+    s2 = math.hypot(100, 100)
+    legs = [(0.0, 10.0), (45.0, s2), (180.0, 100.0), (315.0, s2), (180.0, 100.0)]
+    ref = {"crs": "EPSG:28408", "easting": e0, "northing": n0}
+    path = write(tmp_path, "bow.yaml", record(legs, ref=ref))
+    res = ok(read_traverse(path, aoi=WIDE_AOI))
+    rec = res.records.iloc[0]
+    assert rec["flags"] == "self_intersecting"
+    assert rec.geometry.is_valid
+    assert rec.area_ha == pytest.approx(0.5, rel=2e-3)
+    assert any("self-intersecting" in p.message and p.severity == "warning"
+               for p in res.problems)
+    hull = ok(read_traverse(path, aoi=WIDE_AOI, repair="hull")).records.iloc[0]
+    assert hull.area_ha == pytest.approx(1.0, rel=2e-3)

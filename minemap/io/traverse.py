@@ -1115,6 +1115,7 @@ def read_traverse(
     handover_date: str | dt.date | None = None,
     accept_misclosure: bool = False,
     aoi: tuple[float, float, float, float] | None = None,
+    repair: str | None = None,
 ) -> TraverseResult:
     """Read traverse records from a YAML or CSV file.
 
@@ -1136,6 +1137,10 @@ def read_traverse(
     aoi
         Area of interest (west, south, east, north); ``settings.aoi`` if None.
         Reference points outside it are refused.
+    repair
+        ``None``: a self-intersecting perimeter becomes the valid polygonal
+        parts of its outline (``make_valid``); ``"hull"``: its convex hull.
+        Either way it gets the flag ``self_intersecting`` and a warning.
 
     Returns
     -------
@@ -1148,6 +1153,8 @@ def read_traverse(
     UsageError
         If the file cannot be read or ``handover_date`` is not a date.
     """
+    if repair not in (None, "hull"):
+        raise UsageError(f"repair {repair!r}: the only repair offered is 'hull'")
     path = Path(path)
     name = path.name
     aoi = tuple(float(v) for v in (aoi if aoi is not None else settings.aoi))
@@ -1201,13 +1208,24 @@ def read_traverse(
 
     outs = [o for o in (_compute(s, ctx) for s in specs) if o is not None]
     if not ctx.problems or all(p.severity != "error" for p in ctx.problems):
-        polys = orient(np.array([o.polygon for o in outs], dtype=object))
-        valid = shapely.is_valid(polys)
-        # A self-intersecting ring is returned as given, for validation to
-        # flag or repair; its area is that of its faithful repair.
-        for_area = np.array([g if ok else polygonal(shapely.make_valid(g))
-                             for g, ok in zip(polys, valid)], dtype=object)
-        areas = area_ha(for_area)
+        polys = np.array([o.polygon for o in outs], dtype=object)
+        for i in np.flatnonzero(~shapely.is_valid(polys)):
+            # Often two turning points swapped (DESIGN §4): keep the field
+            # faithful to its vertices, or take the hull, which never leaves
+            # hazardous ground outside, and say so.
+            o = outs[i]
+            o.record["flags"] = ";".join(filter(None, [o.record["flags"],
+                                                       "self_intersecting"]))
+            if repair == "hull":
+                polys[i] = shapely.convex_hull(polys[i])
+                how = "replaced by its convex hull"
+            else:
+                polys[i] = polygonal(shapely.make_valid(polys[i]))
+                how = "kept as the valid parts of its outline"
+            ctx.warn(o.record["record_id"], "self-intersecting perimeter (turning points "
+                     f"swapped?); {how}; review it on the map")
+        polys = orient(polys)
+        areas = area_ha(polys)
         recs = []
         for o, a in zip(outs, areas.tolist()):
             o.record["area_ha"] = a
