@@ -125,12 +125,17 @@ def check_geometries(
     if polygonal and ok.any():
         geoms = geoms.copy()
         geoms[ok] = shapely.remove_repeated_points(geoms[ok], tolerance=0.0)
-        # Fewer than 3 distinct vertices in any ring's polygon: no area.
-        for i in np.flatnonzero(ok):
-            ring = np.asarray(shapely.get_coordinates(geoms[i]))
-            if len(np.unique(ring, axis=0)) < 3:
-                problems.append(Problem(name, names[i], "fewer than 3 distinct vertices"))
-                ok[i] = False
+        # Fewer than 3 distinct vertices: no area.  Counted for all rows at
+        # once by sorting (row, x, y) and counting changes.
+        xy, owner = shapely.get_coordinates(geoms[ok], return_index=True)
+        order = np.lexsort((xy[:, 1], xy[:, 0], owner))
+        xy, owner = xy[order], owner[order]
+        new = np.ones(len(owner), dtype=bool)
+        new[1:] = (owner[1:] != owner[:-1]) | (xy[1:] != xy[:-1]).any(axis=1)
+        distinct = np.bincount(owner[new], minlength=int(ok.sum()))
+        for i in np.flatnonzero(ok)[distinct < 3]:
+            problems.append(Problem(name, names[i], "fewer than 3 distinct vertices"))
+            ok[i] = False
         invalid = ok & ~shapely.is_valid(geoms)
         for i in np.flatnonzero(invalid):
             reason = shapely.is_valid_reason(geoms[i])
@@ -225,28 +230,26 @@ def counts(
             return np.zeros(n, dtype=np.int64), [Problem(name, None, f"no column {column!r}")]
         return np.full(n, default, dtype=np.int64), []
     raw = frame[column].astype(object)
-    blank = raw.map(lambda v: v is None or (isinstance(v, float) and np.isnan(v))
-                    or (isinstance(v, str) and not v.strip()))
-    num = pd.to_numeric(raw.where(~blank, None), errors="coerce")
+    blank = raw.isna().to_numpy() | raw.map(lambda x: isinstance(x, str) and not x.strip()).to_numpy()
+    num = pd.to_numeric(raw.where(~blank, None), errors="coerce").to_numpy(dtype=float)
     out = np.zeros(n, dtype=np.int64)
-    for i in range(n):
-        if blank.iat[i]:
+    if default is not None:
+        out[blank] = default
+    good = ~blank & np.isfinite(num) & (num >= 0) & (num == np.floor(num))
+    out[good] = num[good].astype(np.int64)
+    for i in np.flatnonzero(~good):
+        v = num[i]
+        if blank[i]:
             if default is None:
                 problems.append(Problem(name, names[i], f"{column} is missing"))
-            else:
-                out[i] = default
-            continue
-        v = num.iat[i]
-        if v != v:
+        elif not np.isfinite(v):
             problems.append(Problem(name, names[i], f"{column} is not a number: {raw.iat[i]!r}"))
         elif v < 0:
             problems.append(Problem(name, names[i], f"{column} is negative: {raw.iat[i]!r}"))
-        elif v != int(v):
+        else:
             problems.append(
                 Problem(name, names[i], f"{column} is not a whole number: {raw.iat[i]!r}")
             )
-        else:
-            out[i] = int(v)
     return out, problems
 
 
@@ -335,13 +338,17 @@ def districts(frame: pd.DataFrame, name: str, names: list[str]) -> tuple[list[st
     if "district" not in frame:
         return [""] * len(frame), []
     out, problems = [], []
+    cache: dict[str, str | None] = {}
     for i, v in enumerate(frame["district"].tolist()):
         if v is None or (isinstance(v, float) and np.isnan(v)) or not str(v).strip():
             out.append("")
             continue
-        c = normalise(str(v))
+        key = str(v)
+        if key not in cache:
+            cache[key] = normalise(key)
+        c = cache[key]
         if c is None:
-            problems.append(Problem(name, names[i], f"unknown district {str(v)!r}", "warning"))
+            problems.append(Problem(name, names[i], f"unknown district {key!r}", "warning"))
             out.append("")
         else:
             out.append(c)

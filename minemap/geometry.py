@@ -9,10 +9,13 @@ realistic size (tested).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 
+from minemap import settings
 from minemap.crs import utm_crs
 
 
@@ -21,12 +24,17 @@ def orient(geoms: np.ndarray | shapely.Geometry) -> np.ndarray:
     return shapely.orient_polygons(geoms, exterior_cw=False)
 
 
-def _laea_for(geoms: np.ndarray) -> Transformer:
-    b = shapely.total_bounds(geoms)
-    lon0 = (b[0] + b[2]) / 2 if np.isfinite(b).all() else 0.0
-    lat0 = (b[1] + b[3]) / 2 if np.isfinite(b).all() else 0.0
+@lru_cache(maxsize=8)
+def _laea(lon0: float, lat0: float) -> Transformer:
     crs = CRS.from_proj4(f"+proj=laea +lat_0={lat0} +lon_0={lon0} +ellps=WGS84 +units=m")
     return Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+
+
+def _laea_for(geoms: np.ndarray) -> Transformer:
+    # Centred on the area of interest, not on the data, so a field's area
+    # does not depend on which other fields were read with it.
+    west, south, east, north = settings.aoi
+    return _laea((west + east) / 2, (south + north) / 2)
 
 
 def to_equal_area(geoms: np.ndarray) -> np.ndarray:

@@ -28,7 +28,7 @@ def refresh_crossref(store: Store, conn, revision: int, touched: dict[str, list]
     touched
         Geometries added or removed per layer by this revision.
     """
-    from minemap import crossref
+    from minemap.crossref import affected_fields, crossref_minefields
 
     fields = read_layer(conn, "minefields", revision)
     cur = conn.execute("SELECT handover, record_id, revision FROM crossref_current").fetchall()
@@ -51,13 +51,13 @@ def refresh_crossref(store: Store, conn, revision: int, touched: dict[str, list]
                                 params=tuple(ids))
             geoms += list(linked.geometry.values)
     if geoms and len(fields):
-        hit = crossref.affected_fields(fields, np.asarray(geoms, dtype=object))
+        hit = affected_fields(fields, np.asarray(geoms, dtype=object))
         stale[hit] = True
     if stale.any():
         releases = read_layer(conn, "releases", revision)
         items = read_layer(conn, "items", revision)
         only = np.flatnonzero(stale)
-        table = crossref.crossref_minefields(fields, releases, items, only=only)
+        table = crossref_minefields(fields, releases, items, only=only)
         store.write_crossref(conn, pd.DataFrame(table), revision, full=False)
     else:
         store.write_crossref(conn, pd.DataFrame(columns=["handover", "record_id"]), revision,

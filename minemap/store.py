@@ -157,8 +157,9 @@ def _to_multi(geoms: np.ndarray, geometry_type: str) -> np.ndarray:
     # GeoPackage layers declare one geometry type; polygons become
     # single-part multipolygons so a layer can hold both.
     out = np.asarray(geoms, dtype=object).copy()
-    for i in np.flatnonzero(shapely.get_type_id(out) == 3):
-        out[i] = shapely.MultiPolygon([out[i]])
+    single = np.flatnonzero(shapely.get_type_id(out) == 3)
+    if len(single):
+        out[single] = shapely.multipolygons(out[single], indices=np.arange(len(single)))
     return out
 
 
@@ -168,21 +169,19 @@ def content_hashes(frame: pd.DataFrame, spec: LayerSpec) -> np.ndarray:
     Provenance columns (source file, raw text, transformation) are left out,
     so the same record received again from another file is not "changed".
     """
-    skip = {"source_file", "raw", "transformation"}
+    skip = {"source_file", "raw", "transformation", "area_ha"}
     cols = [c for c in spec.columns if c not in skip]
-    values = frame[cols].astype(object).where(frame[cols].notna(), None).to_numpy()
+    attrs = pd.util.hash_pandas_object(frame[cols], index=False).to_numpy()
     if spec.geometry_type:
         geo = shapely.to_wkb(
             shapely.normalize(np.asarray(frame.geometry.values, dtype=object)), flavor="iso"
         )
     else:
         geo = [b""] * len(frame)
-    out = np.empty(len(frame), dtype=object)
-    for i, (row, g) in enumerate(zip(values, geo)):
-        h = hashlib.sha1(json.dumps([_plain(v) for v in row], default=str).encode())
-        h.update(g or b"")
-        out[i] = h.hexdigest()
-    return out
+    return np.array(
+        [f"{a:016x}{hashlib.sha1(g or b'').hexdigest()[:24]}" for a, g in zip(attrs, geo)],
+        dtype=object,
+    )
 
 
 def _plain(v: Any) -> Any:
@@ -769,10 +768,11 @@ class Store:
             )
         if len(table):
             data = table[cols].astype(object).where(table[cols].notna(), None)
+            data["revision"] = revision
             conn.executemany(
                 f"INSERT INTO crossref_current ({', '.join(cols)}, revision)"
                 f" VALUES ({', '.join('?' * (len(cols) + 1))})",
-                [[*(_plain(v) for v in r), revision] for r in data.itertuples(index=False)],
+                data.itertuples(index=False, name=None),
             )
         conn.execute(
             "INSERT INTO crossref_state (id, revision) VALUES (1, ?)"

@@ -1,0 +1,345 @@
+"""Queries over the store: cross-reference tables, exports and maps.
+
+These are the consumers of DESIGN §4: they read the store (and the
+materialised crossref) and never recompute the science themselves beyond
+calling :mod:`minemap.crossref` for past ``as_of`` dates or revisions.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+# Imported eagerly: ``minemap.crossref`` and ``minemap.export`` are also the
+# names of the public functions bound in ``minemap/__init__``, and a first
+# import of a submodule after that binding would replace the function.
+import minemap.crossref as _engine
+import minemap.export as _writers
+from minemap import schema
+from minemap._errors import UsageError
+from minemap._validate import parse_date
+from minemap.districts import CANONICAL, normalise
+from minemap.store import Store, default_store_path
+
+PathLike = str | os.PathLike
+
+#: Layers ``export`` can write.
+EXPORT_LAYERS = ("minefields", "clearance", "items", "incidents", "districts", "mine_rows",
+                 "crossref")
+_STORE_LAYER = {"clearance": "releases"}
+
+
+def open_store(store: Store | PathLike | None = None) -> Store:
+    """A :class:`~minemap.store.Store` from a path, ``$MINEMAP_STORE`` or the default."""
+    if isinstance(store, Store):
+        return store
+    return Store(default_store_path(store))
+
+
+def _as_of(value: str | _dt.date | None) -> str | None:
+    if value is None or value == "":
+        return None
+    try:
+        d = parse_date(value)
+    except ValueError as exc:
+        raise UsageError(f"--as-of: {exc}") from None
+    return d.isoformat() if d else None
+
+
+def _require(st: Store) -> None:
+    if not st.exists() or st.latest_revision() == 0:
+        raise UsageError(f"{st.path}: the store is empty; import records first")
+
+
+def minefield_table(
+    store: Store | PathLike | None = None,
+    *,
+    as_of: str | _dt.date | None = None,
+    revision: int | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> gpd.GeoDataFrame:
+    """Minefields joined with their crossref row (DESIGN §5), with geometry.
+
+    The stored, materialised crossref is used for the latest revision with
+    no ``as_of``; otherwise the table is recomputed for that state.
+    """
+    st = open_store(store)
+    _require(st)
+    as_of = _as_of(as_of)
+    fields = st.read("minefields", revision=revision)
+    stored, state = st.read_crossref()
+    latest = st.latest_revision()
+    if as_of is None and (revision is None or revision == latest) and state == latest and len(
+        stored
+    ) == len(fields):
+        table = stored
+    else:
+        releases = st.read("releases", revision=revision)
+        items = st.read("items", revision=revision)
+        table = _engine.crossref_minefields(fields, releases, items, as_of=as_of,
+                                            progress=progress)
+    extra = [c for c in table.columns if c not in ("handover", "record_id")]
+    base = fields.drop(columns=[c for c in extra if c in fields.columns])
+    merged = base.merge(pd.DataFrame(table), on=["handover", "record_id"], how="left")
+    return gpd.GeoDataFrame(merged, geometry="geometry", crs="EPSG:4326")
+
+
+def crossref(
+    store: Store | PathLike | None = None,
+    *,
+    by: str = "minefield",
+    as_of: str | _dt.date | None = None,
+    revision: int | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> pd.DataFrame | gpd.GeoDataFrame:
+    """The cross-reference tables of DESIGN §5.
+
+    Parameters
+    ----------
+    store
+        Store or its path.
+    by
+        ``minefield`` (a GeoDataFrame: the contract columns plus geometry),
+        ``district`` or ``handover`` (DataFrames).
+    as_of
+        Keep releases ending, and items, incidents and reports dated, on or
+        before this date.
+    revision
+        Records (and everything else) as of this store revision.
+    """
+    if by not in ("minefield", "district", "handover"):
+        raise UsageError(f"--by {by}: choose minefield, district or handover")
+    st = open_store(store)
+    table = minefield_table(st, as_of=as_of, revision=revision, progress=progress)
+    as_of = _as_of(as_of)
+    if by == "minefield":
+        cols = [*schema.CROSSREF_COLUMNS, "geometry"]
+        return gpd.GeoDataFrame(table[cols], geometry="geometry", crs="EPSG:4326")
+    fields = st.read("minefields", revision=revision)
+    items = st.read("items", revision=revision)
+    if by == "district":
+        return _engine.crossref_districts(
+            fields, pd.DataFrame(table[list(schema.CROSSREF_COLUMNS)]),
+            st.read("releases", revision=revision), items,
+            reports=st.read("reports", revision=revision),
+            districts=_none_if_empty(st.read("districts", revision=revision)), as_of=as_of,
+        )
+    return _engine.crossref_handovers(
+        fields, items, incidents=st.read("incidents", revision=revision),
+        handovers=st.handovers(), as_of=as_of,
+    )
+
+
+def reconcile(
+    store: Store | PathLike | None = None, *, as_of: str | _dt.date | None = None
+) -> pd.DataFrame:
+    """Weekly reports beside the polygon hectares and item counts per period."""
+    st = open_store(store)
+    _require(st)
+    return _engine.reconcile_reports(
+        st.read("releases"), st.read("items"), st.read("reports"),
+        districts=_none_if_empty(st.read("districts")), as_of=_as_of(as_of),
+    )
+
+
+def reports(store: Store | PathLike | None = None) -> pd.DataFrame:
+    """The weekly report periods, ``districts`` as lists."""
+    st = open_store(store)
+    frame = st.read("reports") if st.exists() else pd.DataFrame(
+        columns=list(schema.REPORT_COLUMNS))
+    frame = frame.drop(columns=["revision"], errors="ignore").copy()
+    frame["districts"] = [[d for d in str(x).split(";") if d] for x in frame["districts"]]
+    return frame.sort_values(["date_start", "date_end"]).reset_index(drop=True)
+
+
+def _none_if_empty(frame):
+    return frame if frame is not None and len(frame) else None
+
+
+def _district_filter(district: str | None) -> str | None:
+    if district is None:
+        return None
+    canon = normalise(district)
+    if canon is None:
+        raise UsageError(f"--district {district!r}: unknown; choose one of {', '.join(CANONICAL)}")
+    return canon
+
+
+def _bbox(bbox: Sequence[float] | str | None) -> tuple[float, float, float, float] | None:
+    if bbox is None:
+        return None
+    if isinstance(bbox, str):
+        try:
+            bbox = [float(x) for x in bbox.split(",")]
+        except ValueError:
+            raise UsageError(f"--bbox {bbox!r}: give W,S,E,N in degrees") from None
+    if len(bbox) != 4 or bbox[0] >= bbox[2] or bbox[1] >= bbox[3]:
+        raise UsageError(f"--bbox {bbox}: give W,S,E,N with W < E and S < N")
+    return tuple(float(x) for x in bbox)
+
+
+def layer_frame(
+    store: Store | PathLike | None,
+    layer: str,
+    *,
+    district: str | None = None,
+    handover: str | None = None,
+    status: str | None = None,
+    as_of: str | _dt.date | None = None,
+    revision: int | None = None,
+    bbox: Sequence[float] | str | None = None,
+) -> gpd.GeoDataFrame:
+    """One layer of the store, filtered as ``export`` filters it."""
+    if layer not in EXPORT_LAYERS:
+        raise UsageError(f"--layer {layer}: choose one of {', '.join(EXPORT_LAYERS)}")
+    if status is not None and status not in schema.STATUSES:
+        raise UsageError(f"--status {status}: choose one of {', '.join(schema.STATUSES)}")
+    st = open_store(store)
+    _require(st)
+    district = _district_filter(district)
+    as_of_s = _as_of(as_of)
+    if layer in ("minefields", "crossref") or status is not None and layer == "minefields":
+        frame = minefield_table(st, as_of=as_of_s, revision=revision)
+        if layer == "crossref":
+            keep = [*schema.CROSSREF_COLUMNS, "revision", "geometry"]
+            frame = frame[keep]
+        if status is not None:
+            frame = frame[frame["status"] == status]
+    else:
+        if status is not None:
+            raise UsageError("--status filters minefields and crossref only")
+        frame = st.read(_STORE_LAYER.get(layer, layer), revision=revision)
+        if as_of_s is not None:
+            col = {"clearance": "date_end", "items": "date", "incidents": "date"}.get(layer)
+            if col:
+                frame = frame[frame[col].astype(str) <= as_of_s]
+    if layer == "minefields":
+        frame = frame.drop(columns=[c for c in schema.CROSSREF_COLUMNS
+                                    if c not in schema.MINEFIELD_COLUMNS and c in frame
+                                    and c not in ("status",)], errors="ignore")
+    if handover is not None:
+        if "handover" not in frame:
+            raise UsageError(f"--handover filters layers with a handover, not {layer}")
+        known = set(st.handovers()["handover"])
+        if handover not in known:
+            raise UsageError(f"--handover {handover!r}: unknown; choose one of "
+                             f"{', '.join(sorted(known)) or '(none)'}")
+        frame = frame[frame["handover"] == handover]
+    if district is not None:
+        frame = frame[frame["district"] == district]
+    box = _bbox(bbox)
+    if box is not None and len(frame):
+        frame = frame[shapely.intersects(np.asarray(frame.geometry.values, dtype=object),
+                                         shapely.box(*box))]
+    return gpd.GeoDataFrame(frame.reset_index(drop=True), geometry="geometry", crs="EPSG:4326")
+
+
+def export(
+    out: PathLike,
+    *,
+    store: Store | PathLike | None = None,
+    layers: Sequence[str] | str = ("minefields",),
+    district: str | None = None,
+    handover: str | None = None,
+    status: str | None = None,
+    as_of: str | _dt.date | None = None,
+    revision: int | None = None,
+    bbox: Sequence[float] | str | None = None,
+    precision: int | None = None,
+    allow_coarse: bool = False,
+    overwrite: bool = False,
+    hxl: bool = False,
+    csv_geometry: str = "wkt",
+    stdout=None,
+) -> list[str]:
+    """Export layers of the store to a file (format from the extension).
+
+    Returns
+    -------
+    list of str
+        Warnings (an empty result, a coarse precision, …).
+    """
+    if isinstance(layers, str):
+        layers = [layers]
+    frames = {
+        layer: layer_frame(store, layer, district=district, handover=handover, status=status,
+                           as_of=as_of, revision=revision, bbox=bbox)
+        for layer in layers
+    }
+    vertices = None
+    if str(out).lower().endswith(".gpx"):
+        st = open_store(store)
+        vertices = st.read("vertices", revision=revision)
+    return _writers.write(
+        frames, out, precision=precision, allow_coarse=allow_coarse, overwrite=overwrite,
+        hxl=hxl, csv_geometry=csv_geometry, vertices=vertices, stdout=stdout,
+    )
+
+
+def map_frames(
+    store: Store | PathLike | None = None,
+    *,
+    as_of: str | _dt.date | None = None,
+    revision: int | None = None,
+) -> dict[str, Any]:
+    """Every frame the map shows, read from the store."""
+    from minemap.io.traverse import mine_positions
+
+    st = open_store(store)
+    _require(st)
+    as_of_s = _as_of(as_of)
+    fields = minefield_table(st, as_of=as_of_s, revision=revision)
+    releases = st.read("releases", revision=revision)
+    items = st.read("items", revision=revision)
+    incidents = st.read("incidents", revision=revision)
+    if as_of_s is not None:
+        releases = releases[releases["date_end"].astype(str) <= as_of_s]
+        items = items[items["date"].astype(str) <= as_of_s]
+        incidents = incidents[incidents["date"].astype(str) <= as_of_s]
+    rows = st.read("mine_rows", revision=revision)
+    return {
+        "minefields": fields,
+        "releases": releases,
+        "items": items,
+        "rows": rows,
+        "mine_positions": mine_positions(rows) if len(rows) else None,
+        "incidents": incidents,
+        "districts": st.read("districts", revision=revision),
+        "timeline": _engine.status_timeline(st.read("minefields", revision=revision), releases),
+    }
+
+
+def render_map(
+    store: Store | PathLike | None = None,
+    *,
+    as_of: str | _dt.date | None = None,
+    revision: int | None = None,
+    offline: bool = False,
+    basemap: str | None = None,
+    **options,
+):
+    """An interactive folium map of the store (displays in Jupyter).
+
+    Parameters
+    ----------
+    store
+        Store or its path.
+    as_of, revision
+        The state to show.
+    offline
+        Inline every asset so the HTML works from ``file://`` without network.
+    basemap
+        A local tile folder template ``path/{z}/{x}/{y}.png``.
+    """
+    from minemap import render
+
+    frames = map_frames(store, as_of=as_of, revision=revision)
+    return render.render_map(frames.pop("minefields"), **frames, offline=offline,
+                             basemap=basemap, **options)

@@ -1,0 +1,78 @@
+"""``minemap crossref``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from minemap.cli import options
+
+
+def _progress():
+    from rich.console import Console
+    from rich.progress import Progress
+
+    return Progress(transient=True, console=Console(stderr=True))
+
+
+@click.command("crossref")
+@options.as_of_opt
+@click.option("--by", type=click.Choice(["minefield", "district", "handover"]),
+              default="minefield", show_default=True)
+@options.revision_opt
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write the table to .csv, .geojson or .gpkg.")
+@options.overwrite_opt
+@options.json_opt
+@click.pass_context
+def command(ctx, as_of, by, revision, output, overwrite, as_json):
+    """Cross-reference records against land release, finds and reports."""
+    import pandas as pd
+
+    from minemap.api import crossref
+    from minemap.cli.tables import print_table
+
+    with _progress() as bar:
+        task = bar.add_task("crossref", total=None)
+
+        def progress(done, total):
+            bar.update(task, completed=done, total=total)
+
+        table = crossref(options.get_store(ctx), by=by, as_of=as_of, revision=revision,
+                         progress=progress)
+    if output:
+        _write(table, Path(output), overwrite=overwrite)
+        click.echo(f"wrote {len(table)} rows to {output}")
+        return
+    plain = pd.DataFrame(table.drop(columns=["geometry"], errors="ignore"))
+    if as_json:
+        click.echo(plain.to_json(orient="records", force_ascii=False, indent=1))
+        return
+    if by == "minefield":
+        # The terminal shows the columns that answer "what remains"; -o and
+        # --json give all of them.
+        plain = plain[["record_id", "handover", "district", "mines_total", "area_ha",
+                       "released_pct", "cleared_pct", "found_mines", "remaining_est", "status"]]
+    print_table(plain, title=f"crossref by {by}" + (f" as of {as_of}" if as_of else ""))
+
+
+def _write(table, path: Path, *, overwrite: bool) -> None:
+    import geopandas as gpd
+
+    from minemap._errors import UsageError
+    from minemap.export import write
+
+    ext = path.suffix.lower()
+    if ext not in (".csv", ".geojson", ".gpkg"):
+        raise UsageError(f"{path}: crossref writes .csv, .geojson or .gpkg")
+    if not isinstance(table, gpd.GeoDataFrame):
+        if ext != ".csv":
+            raise UsageError(f"{path}: this table has no geometry; write .csv")
+        if path.exists() and not overwrite:
+            raise UsageError(f"{path} exists; pass --overwrite to replace it")
+        if not path.parent.exists():
+            raise UsageError(f"{path.parent}: no such folder")
+        table.to_csv(path, index=False)
+        return
+    write({"crossref": table}, path, overwrite=overwrite)

@@ -1,0 +1,122 @@
+"""The demo: a store built from ``sample_maps/``, then every output.
+
+It follows ``sample_maps/manifest.json`` (written by the sample generator),
+so the import plan lives beside the data it describes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from minemap._errors import UsageError
+from minemap.store import Store
+
+
+def find_samples(samples: str | os.PathLike | None = None) -> Path:
+    """The sample_maps folder: given, ``./sample_maps``, or the repository's."""
+    candidates = [Path(samples)] if samples else [
+        Path("sample_maps"), Path(__file__).resolve().parents[1] / "sample_maps"
+    ]
+    for c in candidates:
+        if (c / "manifest.json").exists():
+            return c
+    raise UsageError(f"no sample_maps/manifest.json found (looked in "
+                     f"{', '.join(map(str, candidates))})")
+
+
+def run_demo(
+    outdir: str | os.PathLike,
+    *,
+    samples: str | os.PathLike | None = None,
+    store: str | os.PathLike | None = None,
+    offline: bool = True,
+    overwrite: bool = False,
+) -> Iterator[str]:
+    """Import the samples into a fresh store and write the outputs.
+
+    Yields
+    ------
+    str
+        One line per step, for the terminal.
+    """
+    from minemap import api, imports
+    from minemap.render import save_map
+
+    src = find_samples(samples)
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    store_path = Path(store) if store else out / "minemap.gpkg"
+    if store_path.exists():
+        if not overwrite:
+            raise UsageError(f"{store_path} exists; the demo builds a fresh store"
+                             " (pass --overwrite to replace it)")
+        store_path.unlink()
+    st = Store(store_path)
+    manifest = json.loads((src / "manifest.json").read_text())
+    for step in manifest["steps"]:
+        files = [src / s for s in step["sources"]]
+        kind = step["kind"]
+        if kind == "districts":
+            res, _ = imports.import_districts(files[0], store=st,
+                                              name_field=step.get("name_field"))
+            what = "districts"
+        elif kind == "records":
+            res, _ = imports.import_records(
+                files, store=st, handover=step["handover"],
+                handover_date=step.get("handover_date"), layer=step.get("layer"),
+                allow_removals=False,
+            )
+            what = f"handover {step['handover']}" + (f" ({step['note']})" if step.get("note")
+                                                     else "")
+        elif kind == "clearance":
+            res, _ = imports.import_clearance(files, store=st)
+            what = "clearance"
+        elif kind == "incidents":
+            res, _ = imports.import_incidents(files, store=st)
+            what = "incidents"
+        elif kind == "reports":
+            res, _ = imports.import_report(files, store=st)
+            what = "weekly reports"
+        else:
+            raise UsageError(f"manifest.json: unknown step kind {kind!r}")
+        yield (f"revision {res.revision}: {what}: {len(res.added)} added, {len(res.changed)}"
+               f" changed, {len(res.removed)} removed")
+
+    m = api.render_map(st, offline=offline)
+    for w in save_map(m, out / "map.html", overwrite=overwrite):
+        yield f"warning: {w}"
+    yield f"wrote {out / 'map.html'}"
+    for by in ("minefield", "district", "handover"):
+        table = api.crossref(st, by=by)
+        path = out / f"crossref_by_{by}.csv"
+        _refuse(path, overwrite)
+        table.drop(columns=["geometry"], errors="ignore").to_csv(path, index=False)
+        yield f"wrote {path}"
+    path = out / "reports_reconciliation.csv"
+    _refuse(path, overwrite)
+    api.reconcile(st).to_csv(path, index=False)
+    yield f"wrote {path}"
+    exports = [
+        ("minefields.geojson", ["minefields"], {}),
+        ("crossref.geojson", ["crossref"], {}),
+        ("minemap_layers.gpkg", ["crossref", "clearance", "items", "incidents", "districts",
+                                 "mine_rows"], {}),
+        ("minefields_shp.zip", ["crossref"], {}),
+        ("minefields.kml", ["crossref"], {}),
+        ("turning_points.gpx", ["minefields"], {}),
+        ("minefields_hxl.csv", ["crossref"], {"hxl": True}),
+        ("aghdam_in_progress.geojson", ["crossref"], {"district": "Aghdam",
+                                                       "status": "in_progress"}),
+    ]
+    for name, layers, opts in exports:
+        for w in api.export(out / name, store=st, layers=layers, overwrite=overwrite, **opts):
+            yield f"warning: {w}"
+        yield f"wrote {out / name}"
+
+
+def _refuse(path: Path, overwrite: bool) -> None:
+    if path.exists() and not overwrite:
+        raise UsageError(f"{path} exists; pass --overwrite to replace it")
