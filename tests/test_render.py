@@ -1,0 +1,400 @@
+"""String-level and geometry tests of minemap.render (the interactive map)."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from pyproj import Geod, Transformer
+
+from minemap import settings
+from minemap._errors import DataError, UsageError
+from minemap.render import display_geometry, embed_json, remote_references, render_map, save_map
+
+GEOD = Geod(ellps="WGS84")
+PAYLOAD_IMG = "<img src=x onerror=window.__xss=1>"
+PAYLOAD_SVG = "<svg onload=window.__xss=1>"
+PAYLOAD_SCRIPT = "</script><script>window.__xss=1</script>"
+
+
+def square(lon: float, lat: float, side_m: float) -> shapely.Polygon:
+    """A square of about side_m metres with its south-west corner at lon, lat."""
+    dlat = side_m / 111_000.0
+    dlon = side_m / (111_000.0 * math.cos(math.radians(lat)))
+    return shapely.box(lon, lat, lon + dlon, lat + dlat)
+
+
+def build_fixture(record_ids: list[str] | None = None, districts: list[str] | None = None,
+                  mine_types: list[str] | None = None, handovers: list[str] | None = None) -> dict:
+    """Small frames of every layer, around Aghdam (made in code)."""
+    ids = record_ids or ["AGD-1", "AGD-2", "AGD-3", "AGD-4", "AGD-5"]
+    n = len(ids)
+    dist = districts or ["Aghdam"] * n
+    types = mine_types or ["PMN-2;TM-62M"] * n
+    hand = handovers or ["aghdam-2021-06-12"] * n
+    geoms = [square(46.90 + 0.01 * k, 39.97, 300.0) for k in range(n)]
+    # One field with a hole and one multipolygon.
+    geoms[1] = geoms[1].difference(square(46.9105, 39.9705, 50.0))
+    geoms[2] = shapely.MultiPolygon([geoms[2], square(46.925, 39.976, 80.0)])
+    statuses = ["not_started", "in_progress", "released", "in_progress", "not_started"]
+    statuses = (statuses * (n // len(statuses) + 1))[:n]
+    mf = gpd.GeoDataFrame({
+        "record_id": ids,
+        "handover": hand,
+        "district": dist,
+        "mines_ap": [10 * (k + 1) for k in range(n)],
+        "mines_at": [k for k in range(n)],
+        "mines_total": [11 * k + 10 for k in range(n)],
+        "mine_types": types,
+        "laid_date": ["1993-08-20"] * n,
+        "reliability": ["medium"] * n,
+        "area_ha": [9.0] * n,
+        "flags": ["self_intersecting" if k == 3 else "" for k in range(n)],
+        "source_file": [f"rec{k}.yaml" for k in range(n)],
+        "source_crs": ["EPSG:28408"] * n,
+        "transformation": ["Inverse of Pulkovo 1942 to WGS 84 (16)"] * n,
+        "raw": ["{}"] * n,
+        "misclosure_m": [0.5] * n,
+        "misclosure_ratio": [400.0 if k == 4 else 5000.0 for k in range(n)],
+        "declination_deg": [float("nan")] * n,
+        "released_ha": [0.0, 4.5, 9.0, 2.0, 0.0][:n] + [0.0] * max(0, n - 5),
+        "released_pct": [0.0, 50.0, 100.0, 22.2, 0.0][:n] + [0.0] * max(0, n - 5),
+        "cleared_ha": [0.0] * n,
+        "cleared_pct": [0.0] * n,
+        "found_mines": [0.0] * n,
+        "remaining_est": [0.0 if s == "released" else 50.0 for s in statuses],
+        "status": statuses,
+        "last_release_date": ["", "2022-03-01", "2022-05-01", "2022-04-01", ""][:n] + [""] * max(0, n - 5),
+        "revision": [3] * n,
+    }, geometry=geoms, crs="EPSG:4326")
+    rel = gpd.GeoDataFrame({
+        "report_id": ["R1", "R2", "R3"], "date_start": ["2022-02-01"] * 3,
+        "date_end": ["2022-03-01", "2022-04-01", "2022-05-01"], "operator": ["ANAMA", "HALO", "ANAMA"],
+        "method": ["manual", "mechanical", "MDD"], "outcome": ["cleared", "reduced", "cancelled"],
+        "district": ["Aghdam"] * 3, "found_ap": [1.0, float("nan"), 0.0], "found_at": [0.0] * 3,
+        "found_uxo": [0.0] * 3, "area_ha": [4.5, 2.0, 9.0], "source_file": ["rel.gpkg"] * 3,
+    }, geometry=[square(46.91, 39.97, 150.0), square(46.93, 39.97, 100.0), square(46.92, 39.97, 300.0)],
+        crs="EPSG:4326")
+    items = gpd.GeoDataFrame({
+        "item_id": ["I1", "I2", "I3"], "item_type": ["AP", "AT", "UXO"],
+        "date": ["2022-03-01"] * 3, "model": types[:1] * 3, "report_id": ["R1", "R1", ""],
+        "district": ["Aghdam"] * 3, "source_file": ["items.csv"] * 3,
+    }, geometry=shapely.points([[46.9101, 39.9701], [46.9102, 39.9702], [46.95, 39.99]]), crs="EPSG:4326")
+    rows = gpd.GeoDataFrame({
+        "record_id": [ids[0]], "handover": [hand[0]], "row": [1], "mines": [40],
+        "mine_type": [types[0]], "spacing_m": [2.5],
+    }, geometry=[shapely.LineString([(46.9001, 39.9701), (46.9020, 39.9701)])], crs="EPSG:4326")
+    pos = gpd.GeoDataFrame({"record_id": [ids[0]] * 2, "row": [1, 1], "n": [1, 2],
+                            "mine_type": [types[0]] * 2},
+                           geometry=shapely.points([[46.9001, 39.9701], [46.90013, 39.9701]]),
+                           crs="EPSG:4326")
+    inc = gpd.GeoDataFrame({"incident_id": ["INC1"], "date": ["2022-01-05"], "killed": [1],
+                            "injured": [2], "civilian": [True], "district": [dist[0]],
+                            "source_file": ["inc.csv"]},
+                           geometry=shapely.points([[46.96, 39.98]]), crs="EPSG:4326")
+    dists = gpd.GeoDataFrame({"district": [dist[0], "Fuzuli"], "source_file": ["d.gpkg"] * 2},
+                             geometry=[shapely.box(46.8, 39.9, 47.1, 40.1), shapely.box(47.1, 39.5, 47.3, 39.7)],
+                             crs="EPSG:4326")
+    tl = pd.DataFrame({
+        "handover": [hand[1], hand[2], hand[2]],
+        "record_id": [ids[1], ids[2], ids[2]],
+        "date": ["2022-03-01", "2022-02-01", "2022-05-01"],
+        "status": ["in_progress", "in_progress", "released"],
+        "released_pct": [50.0, 40.0, 100.0],
+    })
+    return {"minefields": mf, "releases": rel, "items": items, "rows": rows, "mine_positions": pos,
+            "incidents": inc, "districts": dists, "timeline": tl}
+
+
+def render_html(tmp_path, **kw) -> tuple[str, list[str]]:
+    fx = build_fixture()
+    args = {**fx, **kw}
+    m = render_map(**args)
+    out = tmp_path / "map.html"
+    warnings = save_map(m, out)
+    return out.read_text(encoding="utf-8"), warnings
+
+
+def data_block(page: str) -> dict:
+    m = re.search(r'<script type="application/json" id="minemap-data-[^"]+">(.*?)</script>', page, re.S)
+    assert m, "no data block"
+    return json.loads(m.group(1))
+
+
+def decode_column(spec: dict) -> list:
+    if "i" in spec:
+        return [None if k < 0 else spec["d"][k] for k in spec["i"]]
+    return spec["v"]
+
+
+def decode_ring(flat: list[int]) -> np.ndarray:
+    return np.cumsum(np.asarray(flat, dtype=np.int64).reshape(-1, 2), axis=0) / 1e6
+
+
+# ---------------------------------------------------------------- strings
+
+def test_layers_legend_and_attribution(tmp_path):
+    page, warnings = render_html(tmp_path, offline=True)
+    assert warnings == []
+    for label in ("Minefields: not started (2)", "Minefields: in progress (2)",
+                  "Minefields: released (1)", "Land release: cleared (1)",
+                  "Land release: reduced (1)", "Land release: cancelled (1)",
+                  "Found items (3)", "Incidents (1)", "Mine rows", "Estimated mine positions",
+                  "Districts: outlines and labels", "Districts: remaining mines (choropleth)",
+                  "Remaining mine density (heat)", "Minefields for review"):
+        assert label in page, label
+    # The legend is built by the inlined script (text only).
+    for legend in ("Recorded minefields", "Remaining density (mines/ha)", "Land release",
+                   "Found items", "For review: self-intersecting"):
+        assert legend in page
+    assert "L.control.layers" in page and "L.control.scale" in page
+    assert "BSD-2-Clause" in page and "Leaflet.markercluster 1.4.1 (MIT)" in page
+    assert 't.version="1.9.3"' in page  # Leaflet itself is inlined
+
+
+def test_offline_has_no_network_reference(tmp_path):
+    page, _ = render_html(tmp_path, offline=True)
+    assert remote_references(page) == []
+    srcs = re.findall(r"<script[^>]*\bsrc\s*=\s*['\"]?([^'\" >]+)", page, re.I)
+    hrefs = re.findall(r"<link[^>]*\bhref\s*=\s*['\"]?([^'\" >]+)", page, re.I)
+    assert [u for u in srcs + hrefs if re.match(r"(https?:)?//", u)] == []
+    assert "sourceMappingURL" not in page
+    assert "tile.openstreetmap.org" not in page and "World_Imagery" not in page
+
+
+def test_online_has_osm_and_imagery(tmp_path):
+    page, _ = render_html(tmp_path)
+    assert "tile.openstreetmap.org" in page
+    assert "World_Imagery" in page
+
+
+def test_offline_refuses_online_basemap():
+    with pytest.raises(UsageError, match="offline"):
+        render_map(build_fixture()["minefields"], offline=True, basemap="osm")
+    with pytest.raises(UsageError, match="offline"):
+        render_map(build_fixture()["minefields"], offline=True,
+                   basemap="https://example.org/{z}/{x}/{y}.png")
+
+
+def test_local_basemap(tmp_path):
+    page, _ = render_html(tmp_path, offline=True, basemap="tiles/{z}/{x}/{y}.png")
+    assert '"tiles/{z}/{x}/{y}.png"' in page
+    page2 = render_map(build_fixture()["minefields"], offline=True, basemap="/srv/tiles").get_root().render()
+    assert '"file:///srv/tiles/{z}/{x}/{y}.png"' in page2
+
+
+def test_embedded_json_cannot_end_script(tmp_path):
+    fx = build_fixture(record_ids=[PAYLOAD_SCRIPT, PAYLOAD_IMG, PAYLOAD_SVG, "{{ 7*7 }}", "a&b"],
+                       districts=[PAYLOAD_IMG] * 5, mine_types=[PAYLOAD_SVG] * 5,
+                       handovers=[PAYLOAD_SCRIPT] * 5)
+    m = render_map(**fx, offline=True)
+    save_map(m, tmp_path / "x.html")
+    page = (tmp_path / "x.html").read_text(encoding="utf-8")
+    assert "window.__xss=1</script>" not in page
+    assert "<img src=x" not in page and "<svg onload" not in page
+    assert "\\u003c/script\\u003e\\u003cscript\\u003ewindow.__xss=1" in page
+    # Every <script> element closes where it should: openings equal closings.
+    assert len(re.findall(r"<script\b", page)) == len(re.findall(r"</script>", page))
+    data = data_block(page)
+    ids = decode_column(data["fields"]["cols"]["record_id"])
+    # Raw values survive, and Jinja never evaluated "{{ 7*7 }}".
+    assert ids == [PAYLOAD_SCRIPT, PAYLOAD_IMG, PAYLOAD_SVG, "{{ 7*7 }}", "a&b"]
+    assert decode_column(data["fields"]["cols"]["handover"]) == [PAYLOAD_SCRIPT] * 5
+    assert "49" not in ids
+
+
+@given(st.text(max_size=60))
+@hsettings(max_examples=150, deadline=None)
+def test_embed_json_roundtrip(text):
+    out = embed_json({"v": text, "k": [text]})
+    assert not set("<>&") & set(out)
+    assert "\u2028" not in out and "\u2029" not in out
+    assert json.loads(out) == {"v": text, "k": [text]}
+
+
+def test_properties_roundtrip(tmp_path):
+    fx = build_fixture()
+    page, _ = render_html(tmp_path, offline=True)
+    fields = data_block(page)["fields"]
+    mf = fx["minefields"]
+    assert fields["n"] == len(mf)
+    assert "raw" not in fields["cols"]
+    assert decode_column(fields["cols"]["record_id"]) == list(mf["record_id"])
+    assert decode_column(fields["cols"]["mines_ap"]) == [10, 20, 30, 40, 50]
+    assert decode_column(fields["cols"]["released_pct"]) == [0, 50, 100, 22.2, 0]
+    assert decode_column(fields["cols"]["revision"]) == [3] * 5
+    assert decode_column(fields["cols"]["declination_deg"]) == [None] * 5
+    assert decode_column(fields["cols"]["status"]) == list(mf["status"])
+
+
+def test_geometry_encoding_contains_original(tmp_path):
+    fx = build_fixture()
+    page, _ = render_html(tmp_path, offline=True)
+    fields = data_block(page)["fields"]
+    for k, geom in enumerate(fx["minefields"].geometry):
+        parts = fields["geom"][k]
+        polys = [shapely.Polygon(decode_ring(p[0]), [decode_ring(h) for h in p[1:]]) for p in parts]
+        shown = shapely.MultiPolygon(polys) if len(polys) > 1 else polys[0]
+        assert len(polys) == len(shapely.get_parts(geom))
+        # In degrees: every original vertex is inside the displayed polygon.
+        assert shapely.contains(shown, shapely.points(shapely.get_coordinates(geom))).all()
+    # Field 2 keeps a hole (its displayed hole shrinks but stays).
+    assert len(fields["geom"][1][0]) == 2
+
+
+def test_timeline_encoding(tmp_path):
+    page, _ = render_html(tmp_path, offline=True)
+    tl = data_block(page)["timeline"]
+    assert tl["start"] == "2022-02-01"
+    # By hand: 2022-02-01 -> 0, 2022-03-01 -> 28, 2022-05-01 -> 89 days.
+    assert tl["end_day"] == 89
+    assert list(zip(tl["f"], tl["d"], tl["s"], tl["p"])) == [
+        (2, 0, 1, 40), (1, 28, 1, 50), (2, 89, 2, 100)]
+
+
+def test_choropleth_sums_remaining(tmp_path):
+    page, _ = render_html(tmp_path, offline=True)
+    d = data_block(page)["districts"]
+    # Fixture: four unreleased fields of 50 remaining each in Aghdam.
+    assert d["remaining"] == [200.0, 0.0]
+    assert d["count"] == [5, 0]
+
+
+def test_save_refuses_existing(tmp_path):
+    m = render_map(build_fixture()["minefields"], offline=True)
+    out = tmp_path / "m.html"
+    out.write_text("keep")
+    with pytest.raises(UsageError, match=re.escape(str(out))):
+        save_map(m, out)
+    assert out.read_text() == "keep"
+    save_map(m, out, overwrite=True)
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_size_budget_warning(tmp_path, monkeypatch):
+    monkeypatch.setattr(settings, "html_budget_mb", 0.01)
+    m = render_map(build_fixture()["minefields"], offline=True)
+    warnings = save_map(m, tmp_path / "m.html")
+    assert len(warnings) == 1 and "display_tolerance_m" in warnings[0]
+    assert "html_budget_mb=0.01" in warnings[0]
+
+
+def test_bad_records_name_file_and_record():
+    mf = build_fixture()["minefields"]
+    bad = mf.copy()
+    bad.loc[1, "geometry"] = None
+    with pytest.raises(DataError, match=r"rec1\.yaml: record AGD-2: .*no geometry"):
+        render_map(bad)
+    bad = mf.copy()
+    bad.loc[2, "status"] = "done"
+    with pytest.raises(DataError, match=r"rec2\.yaml: record AGD-3: status 'done'"):
+        render_map(bad)
+    rel = build_fixture()["releases"]
+    rel.loc[0, "outcome"] = "demined"
+    with pytest.raises(DataError, match=r"rel\.gpkg: record R1: outcome 'demined'"):
+        render_map(mf, releases=rel)
+
+
+def test_projected_input_is_converted():
+    mf = build_fixture()["minefields"]
+    utm = mf.to_crs("EPSG:32638")
+    a = render_map(mf, offline=True)
+    b = render_map(utm, offline=True)
+    da = re.search(r'"bounds":\[([^\]]+)\]', a.get_root().render()).group(1)
+    db = re.search(r'"bounds":\[([^\]]+)\]', b.get_root().render()).group(1)
+    assert np.allclose(np.array(da.split(","), float), np.array(db.split(","), float), atol=2e-6)
+
+
+def test_timeline_unknown_record_warns(tmp_path):
+    fx = build_fixture()
+    fx["timeline"] = pd.concat([fx["timeline"], pd.DataFrame({
+        "handover": ["x"], "record_id": ["nope"], "date": ["2022-01-01"],
+        "status": ["released"], "released_pct": [100.0]})])
+    m = render_map(**fx, offline=True)
+    warnings = save_map(m, tmp_path / "m.html")
+    assert any("x/nope" in w for w in warnings)
+
+
+def test_render_module_is_only_folium_importer():
+    from pathlib import Path
+
+    import minemap
+    root = Path(minemap.__file__).parent
+    users = [p.relative_to(root).as_posix() for p in root.rglob("*.py")
+             if re.search(r"^\s*(import folium|from folium)", p.read_text(), re.M)]
+    assert users == ["render.py"]
+
+
+# --------------------------------------------------------------- geometry
+
+def _utm(geoms, lon, lat):
+    zone = int((lon + 180) // 6) + 1
+    t = Transformer.from_crs("EPSG:4326", f"EPSG:{32600 + zone}", always_xy=True)
+    return shapely.transform(np.asarray(geoms, dtype=object),
+                             lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
+
+
+@st.composite
+def star_polygons(draw):
+    lon = draw(st.floats(45.6, 47.5))
+    lat = draw(st.floats(38.9, 40.5))
+    n = draw(st.integers(3, 40))
+    size = draw(st.floats(1.0, 800.0))
+    radii = draw(st.lists(st.floats(0.05, 1.0), min_size=n, max_size=n))
+    angles = np.sort(draw(st.lists(st.floats(0, 2 * math.pi, exclude_max=True),
+                                   min_size=n, max_size=n, unique=True)))
+    pts = []
+    for a, r in zip(angles, radii):
+        lo, la, _ = GEOD.fwd(lon, lat, math.degrees(a), r * size)
+        pts.append((lo, la))
+    poly = shapely.make_valid(shapely.Polygon(pts))
+    poly = shapely.union_all([g for g in shapely.get_parts(poly)
+                              if g.geom_type in ("Polygon", "MultiPolygon")])
+    return poly, lon, lat
+
+
+@given(star_polygons(), st.sampled_from([0.0, 0.5, 1.0, 5.0]))
+@hsettings(max_examples=60, deadline=None)
+def test_display_geometry_never_moves_inward(case, tol):
+    poly, lon, lat = case
+    if poly.is_empty:
+        return
+    shown = display_geometry([poly], tolerance_m=tol)[0]
+    # Displayed coordinates are on the 6-decimal grid.
+    xy = shapely.get_coordinates(shown)
+    assert np.allclose(xy, np.round(xy, 6), atol=1e-9)
+    o, s = _utm([poly, shown], lon, lat)
+    # A polygon valid in degrees can touch itself once projected; compare
+    # against its valid form, as display_geometry does.
+    o = shapely.make_valid(o)
+    verts = shapely.points(shapely.get_coordinates(o))
+    # Every original vertex lies inside (or within 1 mm of) the displayed one.
+    assert (shapely.distance(s, verts) <= 1e-3).all()
+    assert shapely.covers(shapely.buffer(s, 1e-3), o)
+    # And it is not pushed out far: buffer (t + 0.1) / cos(22.5 deg), simplification t,
+    # rounding 0.08 m, so it lies within 2.1 t + 0.3 m of the original.
+    assert shapely.covers(shapely.buffer(o, 2.1 * tol + 0.3), s)
+
+
+def test_display_geometry_simplifies():
+    # A 200-vertex circle of 300 m radius: at 1 m tolerance far fewer vertices.
+    lon, lat = 46.93, 39.98
+    pts = [GEOD.fwd(lon, lat, a, 300.0)[:2] for a in np.linspace(0, 360, 200, endpoint=False)]
+    poly = shapely.Polygon(pts)
+    shown = display_geometry([poly], tolerance_m=1.0)[0]
+    assert len(shown.exterior.coords) < 100
+    o, s = _utm([poly, shown], lon, lat)
+    assert shapely.covers(shapely.buffer(s, 1e-3), o)
+    # Area grows by about the perimeter times the outward shift (< 2.5 m).
+    area_o = abs(GEOD.geometry_area_perimeter(poly)[0])
+    area_s = abs(GEOD.geometry_area_perimeter(shapely.orient_polygons(shown))[0])
+    assert area_o < area_s < area_o + 2 * math.pi * 300 * 2.5
