@@ -146,7 +146,7 @@ def test_sigkill_mid_import_leaves_store_unchanged(tmp_path, store_path):
 def test_concurrent_imports_both_land(tmp_path, store_path):
     import_records([fields_file(tmp_path / "seed.geojson", 1, prefix="S")], handover="seed",
                    store=store_path)
-    files = [fields_file(tmp_path / f"{h}.geojson", 3000, prefix=h.upper())
+    files = [fields_file(tmp_path / f"{h}.geojson", 1000, prefix=h.upper())
              for h in ("one", "two")]
     procs = [subprocess.Popen([sys.executable, "-c", _IMPORT, str(f), f.stem, str(store_path)])
              for f in files]
@@ -154,4 +154,4 @@ def test_concurrent_imports_both_land(tmp_path, store_path):
     st = Store(store_path)
     assert st.latest_revision() == 3
     got = st.read("minefields").groupby("handover").size().to_dict()
-    assert got == {"seed": 1, "one": 3000, "two": 3000}
+    assert got == {"seed": 1, "one": 1000, "two": 1000}

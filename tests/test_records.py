@@ -1,0 +1,296 @@
+"""Reading and validating minefield records from every GIS format."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import pytest
+import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pyproj import Geod, Transformer
+
+from minemap import Store, read_records
+from minemap.geometry import area_ha
+from tests.conftest import feature, fields_file, rect, utm_to_ll, write_geojson
+
+GEOD = Geod(ellps="WGS84")
+
+
+def _geod_ha(geom) -> float:
+    return abs(GEOD.geometry_area_perimeter(shapely.orient_polygons(geom))[0]) / 10_000
+
+
+def _errors(rs):
+    return [str(p) for p in rs.problems if p.severity == "error"]
+
+
+def _one(tmp_path, props, geom, name="one.geojson"):
+    return write_geojson(tmp_path / name, [feature({"record_id": "R-1", **props}, geom)])
+
+
+@pytest.mark.parametrize(
+    ("props", "geom", "expected"),
+    [
+        ({"mines_ap": -3}, rect(0, 0, 100, 100), "mines_ap is negative"),
+        ({"mines_ap": "many"}, rect(0, 0, 100, 100), "mines_ap is not a number"),
+        ({"mines_at": 2.5}, rect(0, 0, 100, 100), "not a whole number"),
+        ({}, None, "missing or empty geometry"),
+        ({}, shapely.Polygon(), "missing or empty geometry"),
+        ({}, shapely.Polygon([(46.9, 39.9), (46.91, 39.9), (46.9, 39.9), (46.91, 39.9)]),
+         "fewer than 3 distinct vertices"),
+        ({}, shapely.box(200, 39, 201, 40), "out of range"),
+        ({}, shapely.box(10, 50, 10.01, 50.01), "outside the area of interest"),
+        ({}, shapely.box(39.9, 46.9, 39.91, 46.91), "coordinates look swapped (lat, lon)"),
+        ({"mines_ap": 5, "mines_at": 5, "mines_total": 3}, rect(0, 0, 100, 100),
+         "mines_total 3 is less than"),
+    ],
+)
+def test_refusals_name_file_and_record(tmp_path, cli, store_path, props, geom, expected):
+    path = _one(tmp_path, props, geom)
+    rs = read_records([path], handover="h")
+    errors = _errors(rs)
+    assert errors and expected in errors[0]
+    assert errors[0].startswith("one.geojson: record R-1: ")
+    res = cli("import-records", path, "--handover", "h")
+    assert res.exit_code == 1
+    assert "Traceback" not in res.output
+    line = [ln for ln in res.output.splitlines() if ln.startswith("Error:")]
+    assert len(line) == 1 and "one.geojson" in line[0] and "R-1" in line[0]
+    assert not store_path.exists() or Store(store_path).latest_revision() == 0
+
+
+def test_duplicate_ids_refused_after_trimming(tmp_path):
+    feats = [feature({"record_id": "A-1"}, rect(0, 0, 50, 50)),
+             feature({"record_id": " A-1 "}, rect(100, 0, 50, 50))]
+    rs = read_records([write_geojson(tmp_path / "d.geojson", feats)], handover="h")
+    assert any("duplicate record id" in e for e in _errors(rs))
+
+
+def test_validate_lists_every_problem(tmp_path, cli):
+    feats = [feature({"record_id": "A-1", "mines_ap": -1}, rect(0, 0, 50, 50)),
+             feature({"record_id": "A-2", "mines_at": "x"}, rect(100, 0, 50, 50)),
+             feature({"record_id": "A-3"}, None)]
+    path = write_geojson(tmp_path / "v.geojson", feats)
+    res = cli("validate", path)
+    assert res.exit_code == 1
+    for rid in ("A-1", "A-2", "A-3"):
+        assert f"record {rid}" in res.output
+
+
+def test_bow_tie_is_kept_and_flagged_or_hulled(tmp_path, store_path):
+    ll = [utm_to_ll(shapely.Point(650_000 + x, 4_427_000 + y)).coords[0]
+          for x, y in [(0, 0), (100, 100), (100, 0), (0, 100), (0, 0)]]
+    path = _one(tmp_path, {"mines_ap": 4}, shapely.Polygon(ll))
+    rs = read_records([path], handover="h")
+    assert not _errors(rs)
+    warn = [str(p) for p in rs.problems if p.severity == "warning"]
+    assert any("R-1" in w and "self-intersecting" in w for w in warn)
+    row = rs.minefields.iloc[0]
+    assert row["flags"] == "self_intersecting"
+    # Two triangles of 2500 m² each, from the vertices as drawn.
+    assert row.area_ha == pytest.approx(0.5, rel=1e-3)
+    hull = read_records([path], handover="h", repair="hull").minefields.iloc[0]
+    assert hull.area_ha == pytest.approx(1.0, rel=1e-3)
+
+
+@pytest.mark.parametrize("hole_cw", [True, False])
+def test_holes_either_way_subtract(tmp_path, hole_cw):
+    outer = rect(0, 0, 300, 300)
+    hole = rect(100, 100, 100, 100)
+    ring = list(hole.exterior.coords)
+    if shapely.LinearRing(ring).is_ccw == hole_cw:
+        ring = ring[::-1]
+    poly = shapely.Polygon(list(outer.exterior.coords), [ring])
+    rs = read_records([_one(tmp_path, {}, poly)], handover="h")
+    assert not _errors(rs)
+    expected = _geod_ha(shapely.Polygon(list(outer.exterior.coords),
+                                        [list(hole.exterior.coords)]))
+    assert rs.minefields.iloc[0].area_ha == pytest.approx(expected, rel=1e-3)
+    assert rs.minefields.iloc[0].area_ha == pytest.approx(8.0, rel=2e-3)
+
+
+def test_duplicate_consecutive_vertices_removed(tmp_path):
+    c = list(rect(0, 0, 100, 100).exterior.coords)
+    poly = shapely.Polygon([c[0], c[1], c[1], c[2], c[3], c[3], c[0]])
+    rs = read_records([_one(tmp_path, {}, poly)], handover="h")
+    assert len(rs.minefields.geometry.iloc[0].exterior.coords) == 5
+
+
+def test_geocheck_warnings(tmp_path):
+    feats = [feature({"record_id": "A-1"}, rect(0, 0, 100, 100)),
+             feature({"record_id": "A-2"}, rect(2, 2, 100, 100)),
+             feature({"record_id": "A-3"}, rect(0, 1000, 6000, 50))]
+    rs = read_records([write_geojson(tmp_path / "g.geojson", feats)], handover="h")
+    warn = [str(p) for p in rs.problems if p.severity == "warning"]
+    assert any("overlaps record" in w for w in warn)
+    assert any("A-3" in w and "km apart" in w for w in warn)
+
+
+def test_area_matches_pyproj_geod(tmp_path):
+    polys = [rect(0, 0, 100, 100), rect(1000, 0, 800, 30), rect(0, 2000, 2000, 2000)]
+    got = area_ha(np.array(polys, dtype=object))
+    for g, p in zip(got, polys):
+        assert g == pytest.approx(_geod_ha(p), rel=1e-3)
+
+
+def test_district_names_normalised(tmp_path):
+    feats = [feature({"record_id": f"A-{i}", "district": d}, rect(200 * i, 0, 50, 50))
+             for i, d in enumerate(["Ağdam", "AGDAM", "Агдам", "Fizuli"])]
+    rs = read_records([write_geojson(tmp_path / "n.geojson", feats)], handover="h")
+    assert list(rs.minefields.district) == ["Aghdam", "Aghdam", "Aghdam", "Fuzuli"]
+
+
+# -- formats ---------------------------------------------------------------------
+
+
+def _frame(n=3):
+    return gpd.GeoDataFrame(
+        {"record_id": [f"F-{i}" for i in range(n)], "mines_ap": [10 * i for i in range(n)],
+         "mines_at": [1] * n, "district": ["Agdam"] * n},
+        geometry=[rect(200 * i, 0, 100, 100) for i in range(n)], crs="EPSG:4326",
+    )
+
+
+def _check(rs, n=3):
+    assert not _errors(rs), _errors(rs)
+    assert list(rs.minefields.record_id) == [f"F-{i}" for i in range(n)]
+    assert list(rs.minefields.mines_total) == [10 * i + 1 for i in range(n)]
+    for got, want in zip(rs.minefields.geometry, _frame(n).geometry):
+        assert shapely.hausdorff_distance(got, want) < 1e-7  # about 1 cm
+
+
+def test_geopackage_with_layer(tmp_path):
+    path = tmp_path / "f.gpkg"
+    _frame().to_file(path, layer="fields", driver="GPKG")
+    _frame().to_file(path, layer="other", driver="GPKG")
+    _check(read_records([path], handover="h", layer="fields"))
+
+
+def test_shapefile_and_zip(tmp_path):
+    shp = tmp_path / "shp" / "fields.shp"
+    shp.parent.mkdir()
+    _frame().to_file(shp)
+    _check(read_records([shp], handover="h"))
+    zpath = tmp_path / "fields.zip"
+    with zipfile.ZipFile(zpath, "w") as zf:
+        for f in shp.parent.iterdir():
+            zf.write(f, f.name)
+    _check(read_records([zpath], handover="h"))
+
+
+def test_zip_member_outside_folder_refused(tmp_path):
+    zpath = tmp_path / "evil.zip"
+    with zipfile.ZipFile(zpath, "w") as zf:
+        zf.writestr("../evil.shp", b"x")
+    rs = read_records([zpath], handover="h")
+    assert any("outside its folder" in e for e in _errors(rs))
+
+
+def _kml(frame) -> str:
+    marks = []
+    for r in frame.itertuples():
+        coords = " ".join(f"{x},{y},0" for x, y in r.geometry.exterior.coords)
+        marks.append(
+            f"<Placemark><name>{r.record_id}</name><ExtendedData>"
+            f'<Data name="mines_ap"><value>{r.mines_ap}</value></Data>'
+            f'<Data name="mines_at"><value>{r.mines_at}</value></Data></ExtendedData>'
+            f"<Polygon><outerBoundaryIs><LinearRing><coordinates>{coords}</coordinates>"
+            "</LinearRing></outerBoundaryIs></Polygon></Placemark>"
+        )
+    return ('<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+            + "".join(marks) + "</Document></kml>")
+
+
+def test_kml_and_kmz(tmp_path):
+    (tmp_path / "f.kml").write_text(_kml(_frame()))
+    _check(read_records([tmp_path / "f.kml"], handover="h"))
+    with zipfile.ZipFile(tmp_path / "f.kmz", "w") as zf:
+        zf.writestr("doc.kml", _kml(_frame()))
+    _check(read_records([tmp_path / "f.kmz"], handover="h"))
+
+
+def test_kml_entity_expansion_refused(tmp_path):
+    bomb = ('<?xml version="1.0"?><!DOCTYPE kml [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;">]>'
+            '<kml xmlns="http://www.opengis.net/kml/2.2"><Document><name>&b;</name>'
+            "</Document></kml>")
+    (tmp_path / "b.kml").write_text(bomb)
+    assert any("not safe" in e or "not valid" in e
+               for e in _errors(read_records([tmp_path / "b.kml"], handover="h")))
+
+
+def test_csv_wkt_and_lonlat(tmp_path):
+    frame = _frame()
+    wkt = frame.assign(wkt=shapely.to_wkt(frame.geometry.values, rounding_precision=-1)).drop(columns="geometry")
+    wkt.to_csv(tmp_path / "f.csv", index=False)
+    _check(read_records([tmp_path / "f.csv"], handover="h"))
+
+
+def test_crs_option_sk42_uses_pyproj_datum_shift(tmp_path, store_path):
+    """EPSG:28408 (northing-first) via --crs; the transformation is recorded."""
+    frame = _frame()
+    to_gk = Transformer.from_crs("EPSG:4326", "EPSG:28408", always_xy=True)
+    gk = frame.copy()
+    gk["geometry"] = shapely.transform(
+        np.asarray(frame.geometry.values), lambda xy: np.column_stack(to_gk.transform(
+            xy[:, 0], xy[:, 1])))
+    gk = gk.set_crs(None, allow_override=True)
+    wkt = gk.assign(wkt=shapely.to_wkt(gk.geometry.values, rounding_precision=-1)).drop(columns="geometry")
+    wkt.to_csv(tmp_path / "gk.csv", index=False)
+    rs = read_records([tmp_path / "gk.csv"], handover="h", crs="EPSG:28408")
+    _check(rs)
+    assert "Pulkovo 1942 to WGS 84" in rs.minefields.transformation.iloc[0]
+    assert rs.minefields.source_crs.iloc[0] == "EPSG:28408"
+    # The raw source geometry is kept beside the WGS84 one.
+    assert "POLYGON" in json.loads(rs.minefields.raw.iloc[0])["geometry"]
+
+
+def test_map_option(tmp_path):
+    feats = [feature({"ID_FIELD": "F-0", "AP_COUNT": 3}, rect(0, 0, 50, 50))]
+    path = write_geojson(tmp_path / "m.geojson", feats)
+    rs = read_records([path], handover="h", column_map={"record_id": "ID_FIELD",
+                                                        "mines_ap": "AP_COUNT"})
+    assert list(rs.minefields.record_id) == ["F-0"] and list(rs.minefields.mines_ap) == [3]
+
+
+def test_gpkg_multiple_layers_needs_layer(tmp_path, cli):
+    path = tmp_path / "f.gpkg"
+    _frame().to_file(path, layer="a", driver="GPKG")
+    _frame().to_file(path, layer="b", driver="GPKG")
+    res = cli("import-records", path, "--handover", "h")
+    assert res.exit_code == 2 and "--layer" in res.output
+    assert pyogrio.list_layers(path).shape[0] == 2
+
+
+# -- property test: any input imports or is refused cleanly ------------------------
+
+_coord = st.one_of(st.floats(-200, 200), st.just(float("nan")))
+_count = st.one_of(st.integers(-5, 500), st.floats(-1, 10), st.text(max_size=4), st.none())
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    coords=st.lists(st.tuples(_coord, _coord), min_size=0, max_size=7),
+    near=st.booleans(),
+    ap=_count,
+    rid=st.one_of(st.text(max_size=6), st.none()),
+)
+def test_readers_never_crash(tmp_path, coords, near, ap, rid):
+    if near:
+        coords = [(46.9 + x / 2000, 39.9 + y / 2000) for x, y in coords]
+    ring = coords + coords[:1] if coords else []
+    geom = {"type": "Polygon", "coordinates": [ring]} if len(ring) >= 4 else None
+    feat = {"type": "Feature", "properties": {"record_id": rid, "mines_ap": ap},
+            "geometry": geom}
+    path = tmp_path / "h.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feat]}))
+    rs = read_records([path], handover="h")
+    if _errors(rs):
+        assert all(e.startswith("h.geojson") for e in _errors(rs))
+    else:
+        row = rs.minefields.iloc[0]
+        assert row.area_ha > 0 and row.geometry.is_valid
