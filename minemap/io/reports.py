@@ -302,7 +302,7 @@ def _opt_year(name: str) -> str:
 
 
 _INTRO = (
-    r"\b(?:from|between|during\s+the\s+(?:week|period)(?:\s+(?:of|from))?"
+    r"\b(?:from|between|during(?:\s+the\s+(?:week|period)(?:\s+(?:of|from))?)?"
     r"|(?:in|for|over|covering)\s+the\s+(?:week|period)\s+(?:of|from)|the\s+week\s+of)\s+"
 )
 _TO = r"\s*(?:to|till|until|through|thru|and|-|–|—)\s*"
