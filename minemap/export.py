@@ -415,8 +415,9 @@ def prepare_geometries(
 
     Snapping is done point by point (fast, and it keeps the vertex order);
     any geometry that this makes invalid, such as a ring touching itself, is
-    redone with :func:`shapely.set_precision`'s validity-preserving mode.
-    Invalid inputs are first repaired with :func:`shapely.make_valid`.
+    redone with :func:`shapely.set_precision`'s validity-preserving mode,
+    after repairing it with :func:`shapely.make_valid` if the input itself was
+    invalid (with a warning naming the record).
 
     Parameters
     ----------
@@ -453,26 +454,26 @@ def prepare_geometries(
     missing = shapely.is_missing(geoms)
     empty_in = missing | shapely.is_empty(geoms)
 
-    invalid_in = ~shapely.is_valid(geoms) & ~empty_in
-    if invalid_in.any():
-        geoms = geoms.copy()
-        for i in np.flatnonzero(invalid_in):
-            reason = shapely.is_valid_reason(geoms[i])
-            geoms[i] = _repair(geoms[i])
-            warnings.append(str(Problem(file, ids[i], f"layer {layer}: invalid geometry "
-                                        f"({reason}) repaired with make_valid", "warning")))
-
     out = shapely.set_precision(geoms, grid, mode="pointwise")
     out = _remove_repeated(out)
-    redo = ~shapely.is_valid(out) & ~missing
-    if redo.any():
-        out[redo] = shapely.set_precision(geoms[redo], grid, mode="valid_output")
-        still = redo & ~shapely.is_valid(out)
-        if still.any():
-            i = int(np.flatnonzero(still)[0])
-            raise DataError(str(Problem(
-                file, ids[i], f"layer {layer}: geometry is invalid at precision {precision} "
-                f"({shapely.is_valid_reason(out[i])})")))
+    redo = np.flatnonzero(~shapely.is_valid(out) & ~missing)
+    if len(redo):
+        # Validity of the inputs is only looked at here, where snapping did
+        # not give a valid result: checking every input would cost a pass.
+        src = geoms[redo].copy()
+        for j, i in enumerate(redo):
+            if not shapely.is_valid(src[j]):
+                reason = shapely.is_valid_reason(src[j])
+                src[j] = _repair(src[j])
+                warnings.append(str(Problem(file, ids[i], f"layer {layer}: invalid geometry "
+                                            f"({reason}) repaired with make_valid",
+                                            "warning")))
+        out[redo] = shapely.set_precision(src, grid, mode="valid_output")
+        for i in redo:
+            if not shapely.is_valid(out[i]):
+                raise DataError(str(Problem(
+                    file, ids[i], f"layer {layer}: geometry is invalid at precision "
+                    f"{precision} ({shapely.is_valid_reason(out[i])})")))
     collapsed = shapely.is_empty(out) & ~empty_in
     for i in np.flatnonzero(collapsed):
         warnings.append(str(Problem(file, ids[i], f"layer {layer}: geometry collapsed to "
@@ -701,7 +702,16 @@ def _remove_repeated(geoms: np.ndarray) -> np.ndarray:
     # accident; such false positives just cost a no-op call.
     which = np.unique(index[1:][dup])
     geoms = geoms.copy()
-    geoms[which] = shapely.remove_repeated_points(geoms[which], 0.0)
+    try:
+        geoms[which] = shapely.remove_repeated_points(geoms[which], 0.0)
+    except shapely.errors.GEOSException:
+        # A ring that collapsed to fewer than 3 distinct points cannot be
+        # rebuilt; it is left as it is and, being invalid, redone by the caller.
+        for i in which:
+            try:
+                geoms[i] = shapely.remove_repeated_points(geoms[i], 0.0)
+            except shapely.errors.GEOSException:
+                pass
     return geoms
 
 
@@ -921,6 +931,10 @@ def _for_ogr(frame: geopandas.GeoDataFrame, geoms: np.ndarray, *,
                 data[c] = s.to_numpy()
         elif pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
             data[c] = s.to_numpy() if s.dtype.kind in "biuf" else s.array
+        elif isinstance(s.dtype, pd.StringDtype):
+            data[c] = s.array
+        elif pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+            data[c] = pd.array(s.to_numpy(dtype=object), dtype="str")
         else:
             vals = _column_values(s, c)
             kinds = {type(v) for v in vals if v is not None}
