@@ -114,11 +114,11 @@ UXO_MODELS = ("82mm mortar bomb", "120mm mortar bomb", "122mm projectile", "152m
 #: mines lying outside the recorded fields, and a multiplier of the far tail.
 HANDOVER_CFG = {
     H_AGHDAM: dict(ap_beta=(9.0, 1.6), at_only=0.03, rel=(.15, .45, .40), y2020=0.15,
-                   p_out=0.47, tail=1.4),
+                   p_out=0.52, tail=1.4),
     H_FZ: dict(ap_beta=(3.0, 2.0), at_only=0.12, rel=(.25, .45, .30), y2020=0.10,
-               p_out=0.37, tail=1.1),
+               p_out=0.40, tail=1.1),
     H_DEC: dict(ap_beta=(4.0, 2.0), at_only=0.08, rel=(.40, .40, .20), y2020=0.05,
-                p_out=0.22, tail=0.8),
+                p_out=0.28, tail=0.8),
 }
 
 #: Districts where clearance happened in 2021-2022 (outside the 2020
@@ -676,17 +676,17 @@ class Clearance:
             f = small[int(rng.integers(len(small)))]
             f.buf = f.buf or float(rng.uniform(10, 40))
             return f.valid.buffer(f.buf, quad_segs=2), [f], 1.0
-        if going and u < 0.45:
+        if going and u < 0.3:
             f = going[int(rng.integers(len(going)))]
         elif fresh and u < 0.92:
             f = fresh[int(rng.integers(len(fresh)))]
             f.buf = f.buf or float(rng.uniform(10, 45))
-            if f.valid.area < 30_000 and rng.random() < 0.5:
+            if f.valid.area < 30_000 and rng.random() < 0.35:
                 return f.valid.buffer(f.buf, quad_segs=2), [f], 1.0
         else:
             g = self._bac(district, float(rng.uniform(70, 220)))
             return (g, [], None) if g is not None else None
-        step = float(rng.uniform(0.2, 0.6))
+        step = float(rng.uniform(0.15, 0.5))
         new = 1.0 if f.progress + step > 0.93 else f.progress + step
         overlap = float(rng.choice([0.0, rng.uniform(3, 20)]))
         return self._strip(f, new, overlap), [f], new
@@ -703,7 +703,7 @@ class Clearance:
             return area_ha(shapely.union_all(gs)) if gs else 0.0
 
         plan = [(d, "cleared") for d in week.districts]
-        for _ in range(int(rng.integers(1, 5))):
+        for _ in range(int(rng.integers(3, 9))):
             d = week.districts[int(rng.integers(len(week.districts)))]
             o = "cleared" if strict else str(rng.choice(["cleared", "reduced", "cancelled"],
                                                         p=[.7, .2, .1]))
@@ -753,8 +753,24 @@ class Clearance:
                     touched.add(f.record_id)
                     f.progress = new_progress
                 break
-        # Battle-area clearance sized so that the week's cleared union is the
-        # figure the weekly report gives.
+        # Battle-area clearance away from the recorded fields: a few of random
+        # size, then one sized so that the week's cleared union is the figure
+        # the weekly report gives.
+        for _ in range(12):
+            need = week.ha - cleared_area()
+            if need < 14:
+                break
+            size = min(need - 6, float(rng.uniform(3, 14)))
+            d = week.districts[int(rng.integers(len(week.districts)))]
+            g = self._bac(d, math.sqrt(size * 10_000 / math.pi))
+            if g is None:
+                continue
+            ll = utm_to_ll(g)
+            if strict and any(ll.intersects(c) for c in cleared_ll):
+                continue
+            rel = self._release(week, d, "cleared", g, [])
+            rels.append(rel)
+            cleared_ll.append(rel.ll)
         need = week.ha - cleared_area()
         counts = {d: sum(r.district == d for r in rels) for d in week.districts}
         order = sorted(week.districts, key=lambda d: (counts[d], week.districts.index(d)))
@@ -928,7 +944,9 @@ def district_list(rng: np.random.Generator, names: list[str]) -> str:
     spelled = []
     for n in names:
         cfg = DISTRICTS.get(n)
-        options = cfg.spellings if cfg else (n,)
+        # English news texts use Latin or Azerbaijani spellings, not Cyrillic.
+        options = [o for o in (cfg.spellings if cfg else (n,))
+                   if not any("\u0400" <= c <= "\u04ff" for c in o)]
         s = str(options[int(rng.integers(len(options)))]) if rng.random() < 0.5 else n
         spelled.append(s.replace(" region", ""))
     if len(spelled) == 1:
