@@ -358,6 +358,13 @@ def test_two_different_period_ranges_refused():
     assert "several different date ranges" in str(refused(text))
 
 
+def test_two_reports_in_one_file_refused():
+    text = (DATA / "weekly_report_2022-01-17.txt").read_text() + "\n\n" + (
+        DATA / "weekly_report_2022-02-14.txt"
+    ).read_text()
+    assert "several different date ranges" in str(refused(text))
+
+
 def test_background_range_is_ignored():
     text = one("14 AP mines, 1 AT mine and 3 UXO") + (
         "\nPreviously, from June 12 to July 3, Armenia handed over maps of Aghdam.\n"
