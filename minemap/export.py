@@ -460,16 +460,19 @@ def prepare_geometries(
     if len(redo):
         # Validity of the inputs is only looked at here, where snapping did
         # not give a valid result: checking every input would cost a pass.
-        src = geoms[redo].copy()
-        for j, i in enumerate(redo):
-            if not shapely.is_valid(src[j]):
-                reason = shapely.is_valid_reason(src[j])
-                src[j] = _repair(src[j])
-                warnings.append(str(Problem(file, ids[i], f"layer {layer}: invalid geometry "
-                                            f"({reason}) repaired with make_valid",
-                                            "warning")))
-        out[redo] = shapely.set_precision(src, grid, mode="valid_output")
         for i in redo:
+            src = geoms[i]
+            try:
+                if not shapely.is_valid(src):
+                    reason = shapely.is_valid_reason(src)
+                    src = _repair(src)
+                    warnings.append(str(Problem(file, ids[i], f"layer {layer}: invalid "
+                                                f"geometry ({reason}) repaired with make_valid",
+                                                "warning")))
+                out[i] = shapely.set_precision(src, grid, mode="valid_output")
+            except shapely.errors.GEOSException as exc:
+                raise DataError(str(Problem(file, ids[i], f"layer {layer}: geometry cannot "
+                                            f"be made valid: {exc}"))) from None
             if not shapely.is_valid(out[i]):
                 raise DataError(str(Problem(
                     file, ids[i], f"layer {layer}: geometry is invalid at precision "
@@ -679,7 +682,12 @@ def _present(v: Any) -> bool:
 
 
 def _repair(geom: shapely.Geometry) -> shapely.Geometry:
-    fixed = shapely.make_valid(geom)
+    try:
+        fixed = shapely.make_valid(geom)
+    except shapely.errors.GEOSException:
+        # Degenerate rings (e.g. a shell collapsed to a point beside a real
+        # hole) defeat the linework method; the structure method drops them.
+        fixed = shapely.make_valid(geom, method="structure", keep_collapsed=False)
     if geom.geom_type in ("Polygon", "MultiPolygon"):
         # Keep the polygonal part, as the readers do (geometry.polygonal);
         # importing minemap.geometry would pull pyproj transformers for nothing.
