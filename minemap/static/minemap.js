@@ -438,6 +438,9 @@
     // Undefined unless the caller set one: every vector layer then shares the
     // map's canvas (preferCanvas), so clicks reach whichever is on top.
     var renderer = map.options.renderer;
+    // Without a tile layer Leaflet knows no maximum zoom, which the marker
+    // cluster needs (offline maps have no basemap).
+    if (map.options.maxZoom === undefined) map.options.maxZoom = 22;
     if (!map.getPane("mmHeat")) {
       var hp = map.createPane("mmHeat");
       hp.style.zIndex = 450;

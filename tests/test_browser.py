@@ -1,0 +1,313 @@
+"""The rendered map in headless Chromium (Playwright): offline loading, popups,
+XSS, timeline, draw-and-export, MGRS and geodesic measure.
+
+Skipped when /usr/bin/chromium is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from pathlib import Path
+
+import mgrs as mgrs_py
+import pytest
+import shapely
+from geographiclib.geodesic import Geodesic
+from pyproj import Transformer
+
+from minemap.render import render_map, save_map
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium")
+
+XSS = ["<img src=x onerror=window.__xss=1>", "<svg onload=window.__xss=1>",
+       "</script><script>window.__xss=1</script>"]
+
+
+def _fixture(**kw):
+    # The same builder as the string-level tests, kept in one place; loaded
+    # by path because tests/ is not a package.
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "_minemap_test_render", Path(__file__).with_name("test_render.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.build_fixture(**kw)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync = pytest.importorskip("playwright.sync_api")
+    with sync.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+class Page:
+    """A page with every non-file: request aborted and errors collected."""
+
+    def __init__(self, browser, path: Path) -> None:
+        self.ctx = browser.new_context(accept_downloads=True)
+        self.page = self.ctx.new_page()
+        self.errors: list[str] = []
+        self.blocked: list[str] = []
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+        def route(r):
+            url = r.request.url
+            if url.startswith(("file:", "blob:", "data:")):
+                r.continue_()
+            else:
+                self.blocked.append(url)
+                r.abort()
+
+        self.page.route("**/*", route)
+        self.page.goto(path.as_uri())
+        self.page.wait_for_function("window.minemap && window.minemap.ready", timeout=30_000)
+
+    def js(self, expr: str, arg=None):
+        return self.page.evaluate(expr, arg)
+
+    def close(self) -> None:
+        self.ctx.close()
+
+
+def _save(tmp_path, name="map.html", **kw) -> Path:
+    fx = kw.pop("fx", None) or _fixture()
+    m = render_map(**fx, offline=True, **kw)
+    out = tmp_path / name
+    save_map(m, out)
+    return out
+
+
+def test_offline_loads_every_field(browser, tmp_path):
+    fx = _fixture()
+    pg = Page(browser, _save(tmp_path, fx=fx))
+    try:
+        assert pg.errors == []
+        assert pg.blocked == []
+        fields = pg.js("minemap.fields.map(f => [f.record_id, f.handover, minemap.map.hasLayer(f.layer),"
+                       " f.layer instanceof L.Polygon])")
+        assert [f[0] for f in fields] == list(fx["minefields"]["record_id"])
+        assert all(f[2] and f[3] for f in fields)
+        # Layer control: one entry per layer, labels as text.
+        labels = pg.js("Array.from(document.querySelectorAll('.leaflet-control-layers label'))"
+                       ".map(l => l.textContent.trim())")
+        assert "Minefields: not started (2)" in labels
+        assert "Land release: cancelled (1)" in labels
+        assert "Remaining mine density (heat)" in labels
+        # Items are clustered; every item is a marker in the cluster group.
+        assert pg.js("minemap.items.length") == 3
+        assert pg.js("minemap.items.every(i => i.layer.__parent !== undefined)")
+        # The heat layer draws something when switched on.
+        pg.js("""() => { const inputs = Array.from(document.querySelectorAll('.leaflet-control-layers label'));
+                 inputs.find(l => l.textContent.includes('heat')).querySelector('input').click(); }""")
+        painted = pg.js("""() => { const c = document.querySelector('canvas.mm-heat');
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; }""")
+        assert painted > 0
+        assert pg.errors == []
+    finally:
+        pg.close()
+
+
+def test_popup_shows_values_as_text(browser, tmp_path):
+    pg = Page(browser, _save(tmp_path))
+    try:
+        text = pg.js("minemap.openPopup('fields', 1).innerText")
+        for expected in ("AGD-2", "aghdam-2021-06-12 (revision 3)", "Aghdam", "20", "50 %",
+                         "In progress", "rec1.yaml", "EPSG:28408", "Inverse of Pulkovo 1942 to WGS 84 (16)",
+                         "2022-03-01"):
+            assert expected in text, expected
+        rel = pg.js("minemap.openPopup('releases', 1).innerText")
+        for expected in ("Report R2", "reduced", "HALO", "mechanical", "2022-02-01 – 2022-04-01"):
+            assert expected in rel, expected
+    finally:
+        pg.close()
+
+
+def test_xss_payloads_stay_text(browser, tmp_path):
+    ids = [XSS[0], XSS[1], XSS[2], "{{ 7*7 }}", "ok"]
+    fx = _fixture(record_ids=ids, districts=[XSS[0], XSS[1], XSS[2], XSS[0], XSS[1]],
+                  mine_types=[XSS[1]] * 5, handovers=[XSS[2]] * 5)
+    fx["items"]["model"] = XSS[0]
+    fx["releases"]["operator"] = XSS[1]
+    fx["incidents"]["incident_id"] = XSS[2]
+    path = _save(tmp_path, fx=fx, title=XSS[0])
+    pg = Page(browser, path)
+    try:
+        assert pg.errors == []
+        texts = pg.js("""() => {
+            const out = [];
+            for (const kind of ['fields', 'releases', 'items', 'incidents', 'rows', 'positions', 'districts']) {
+              const n = (minemap[kind] || []).length;
+              for (let i = 0; i < n; i++) {
+                out.push(minemap.openPopup(kind, i).innerText);
+                out.push(minemap.openTooltip(kind, i).innerText);
+              }
+            }
+            return out; }""")
+        pg.page.wait_for_timeout(200)
+        assert pg.js("typeof window.__xss") == "undefined"
+        joined = "\n".join(texts)
+        for payload in XSS + ["{{ 7*7 }}"]:
+            assert payload in joined, payload
+        # No element was created from a payload anywhere in the document.
+        assert pg.js("document.querySelectorAll('.leaflet-popup img, .leaflet-tooltip img, svg[onload]').length") == 0
+        assert pg.js("document.title") == XSS[0]
+        # The visible district labels show the payload as text too.
+        labels = pg.js("Array.from(document.querySelectorAll('.mm-district-label')).map(e => e.textContent)")
+        assert XSS[0] in labels
+    finally:
+        pg.close()
+
+
+def test_timeline_changes_status(browser, tmp_path):
+    pg = Page(browser, _save(tmp_path))
+    try:
+        steps = pg.js("minemap.timeline.steps")
+        # Fixture: 2022-02-01 .. 2022-05-01 is 89 days -> 13 weekly steps (0..13).
+        assert steps == 13
+        # Field AGD-3 (index 2) is released now.
+        assert pg.js("minemap.timeline.statusOf(2)") == "released"
+        slider = pg.page.locator(".mm-timeline input[type=range]")
+        assert slider.input_value() == "13"
+        slider.fill("0")  # 2022-02-01: AGD-3 in progress (first row), AGD-2 not started
+        assert pg.js("minemap.timeline.statusOf(2)") == "in_progress"
+        assert pg.js("minemap.timeline.statusOf(1)") == "not_started"
+        assert pg.js("minemap.timeline.dateOf(0)") == "2022-02-01"
+        assert pg.js("minemap.map.hasLayer(minemap.fields[2].layer)")
+        assert "As of 2022-02-01" in pg.page.locator(".mm-timeline").inner_text()
+        text = pg.js("minemap.openPopup('fields', 2).innerText")
+        assert "In progress (as of 2022-02-01)" in text and "40 % (as of 2022-02-01)" in text
+        slider.fill("4")  # 2022-03-01: AGD-2 in progress
+        assert pg.js("minemap.timeline.statusOf(1)") == "in_progress"
+        # The not-started layer, switched off, hides a field only while it is not started.
+        slider.fill("0")
+        pg.js("minemap.map.eachLayer(l => { if (l.hasLayer && l.hasLayer(minemap.fields[1].layer)) minemap.map.removeLayer(l); })")
+        assert not pg.js("minemap.map.hasLayer(minemap.fields[1].layer)")
+        slider.fill("13")
+        assert pg.js("minemap.timeline.statusOf(2)") == "released"
+        assert pg.js("minemap.timeline.statusOf(1)") == "in_progress"
+        assert pg.js("minemap.map.hasLayer(minemap.fields[1].layer)")
+        # A field without timeline rows keeps its status throughout.
+        slider.fill("0")
+        assert pg.js("minemap.timeline.statusOf(3)") == "in_progress"
+        assert pg.errors == []
+    finally:
+        pg.close()
+
+
+def test_draw_and_export(browser, tmp_path):
+    fx = _fixture()
+    pg = Page(browser, _save(tmp_path, fx=fx))
+    try:
+        # A polygon over fields 2 and 3 (lon 46.91 .. 46.925), crossing their edges.
+        poly = [[39.969, 46.9115], [39.969, 46.9215], [39.980, 46.9215], [39.980, 46.9115]]
+        pg.js("(p) => minemap.draw.setPolygon(p)", poly)
+        with pg.page.expect_download() as dl:
+            pg.page.locator("button", has_text="Export fields").click()
+        path = dl.value.path()
+        fc = json.loads(Path(path).read_text())
+        assert dl.value.suggested_filename.endswith(".geojson")
+        assert fc["type"] == "FeatureCollection" and "crs" not in fc
+        ids = [f["properties"]["record_id"] for f in fc["features"]]
+        # Expected from the fixture geometry, computed here with shapely.
+        sel = shapely.Polygon([(lon, lat) for lat, lon in poly])
+        expected = [r for r, g in zip(fx["minefields"]["record_id"], fx["minefields"].geometry)
+                    if g.intersects(sel)]
+        assert ids == expected == ["AGD-2", "AGD-3"]
+        props = fc["features"][0]["properties"]
+        for col in ("record_id", "handover", "district", "revision", "mines_ap", "mines_at",
+                    "mines_total", "area_ha", "released_ha", "released_pct", "cleared_ha",
+                    "cleared_pct", "found_mines", "remaining_est", "status", "last_release_date",
+                    "flags", "source_file", "source_crs", "transformation"):
+            assert col in props, col
+        assert props["mines_ap"] == 20 and props["revision"] == 3 and props["status"] == "in_progress"
+        for f, g in zip(fc["features"], [fx["minefields"].geometry[1], fx["minefields"].geometry[2]]):
+            shape = shapely.geometry.shape(f["geometry"])
+            # RFC 7946 winding: exteriors counter-clockwise, holes clockwise; rings closed.
+            for part in shapely.get_parts(shape):
+                assert part.exterior.is_ccw
+                assert all(not r.is_ccw for r in part.interiors)
+                assert part.exterior.coords[0] == part.exterior.coords[-1]
+            # The exported (display) geometry contains the original field.
+            assert shape.buffer(1e-9).covers(g)
+        assert fc["features"][0]["geometry"]["type"] == "Polygon"
+        assert fc["features"][1]["geometry"]["type"] == "MultiPolygon"
+        assert pg.errors == []
+    finally:
+        pg.close()
+
+
+def test_mgrs_matches_python_package(browser, tmp_path):
+    pg = Page(browser, _save(tmp_path))
+    try:
+        rng = random.Random(7)
+        pts = [(rng.uniform(38.85, 40.55), rng.uniform(45.55, 47.55)) for _ in range(300)]
+        pts += [(rng.uniform(-79.5, 83.5), rng.uniform(-179.9, 179.9)) for _ in range(300)]
+        pts += [(60.5, 5.5), (78.0, 15.0), (-33.9, 18.4), (0.0001, 0.0001), (-0.0001, -0.0001)]
+        got = pg.js("(pts) => pts.map(p => minemap.mgrs(p[0], p[1]))", pts)
+        m = mgrs_py.MGRS()
+        want = [m.toMGRS(lat, lon, MGRSPrecision=5) for lat, lon in pts]
+        mismatches = [(p, g, w) for p, g, w in zip(pts, got, want) if g != w]
+        # The package's UTM differs from an exact one by fractions of a
+        # millimetre, so a point within 1 mm of a metre line may truncate to
+        # the neighbouring metre.  Every such case must be one where the JS
+        # digit is the exact (pyproj) truncation, and the grid square agree.
+        assert len(mismatches) <= 3
+        for (lat, lon), g, w in mismatches:
+            assert g[:5] == w[:5]
+            zone = int(g[:2])
+            east, north = Transformer.from_crs(
+                "EPSG:4326", f"EPSG:{(32600 if lat >= 0 else 32700) + zone}", always_xy=True
+            ).transform(lon, lat)
+            assert g[5:10] == f"{int(math.floor(east)) % 100000:05d}"
+            assert g[10:] == f"{int(math.floor(north)) % 100000:05d}"
+            assert min(east % 1, 1 - east % 1, north % 1, 1 - north % 1) < 1e-3
+    finally:
+        pg.close()
+
+
+def test_measure_is_geodesic(browser, tmp_path):
+    pg = Page(browser, _save(tmp_path))
+    try:
+        g = Geodesic.WGS84
+        rng = random.Random(3)
+        for _ in range(20):
+            lat1, lon1 = rng.uniform(38.9, 40.5), rng.uniform(45.6, 47.5)
+            lat2, lon2 = rng.uniform(38.9, 40.5), rng.uniform(45.6, 47.5)
+            d = pg.js("(a) => minemap.geodesic.distance(a[0], a[1], a[2], a[3])", [lat1, lon1, lat2, lon2])
+            assert d == pytest.approx(g.Inverse(lat1, lon1, lat2, lon2)["s12"], abs=1e-3)
+        for size in (50.0, 2_000.0, 30_000.0):
+            lat0, lon0 = 39.98, 46.93
+            ring = []
+            for k in range(7):
+                az = k * 360 / 7 + rng.uniform(-10, 10)
+                r = g.Direct(lat0, lon0, az, size * rng.uniform(0.5, 1.0))
+                ring.append([r["lat2"], r["lon2"]])
+            area = pg.js("(r) => minemap.geodesic.area(r.map(p => L.latLng(p[0], p[1])))", ring)
+            poly = g.Polygon()
+            for lat, lon in ring:
+                poly.AddPoint(lat, lon)
+            ref = abs(poly.Compute()[2])
+            assert area == pytest.approx(ref, rel=1e-4)
+        # The measure control reports distance and area from clicked points.
+        text = pg.js("""() => { minemap.measure.add([39.98, 46.93]); minemap.measure.add([39.99, 46.93]);
+                          return minemap.measure.add([39.99, 46.94]); }""")
+        d_ref = (g.Inverse(39.98, 46.93, 39.99, 46.93)["s12"] + g.Inverse(39.99, 46.93, 39.99, 46.94)["s12"])
+        assert f"Distance: {d_ref / 1000:.3f} km" in text
+        poly = g.Polygon()
+        for lat, lon in ((39.98, 46.93), (39.99, 46.93), (39.99, 46.94)):
+            poly.AddPoint(lat, lon)
+        assert f"Area: {abs(poly.Compute()[2]) / 1e4:.4f} ha" in text
+        assert math.isfinite(d_ref)
+    finally:
+        pg.close()
