@@ -33,7 +33,7 @@ import shutil
 import sys
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -407,7 +407,7 @@ def prepare_geometries(
     geoms: Any,
     *,
     precision: int,
-    ids: list[str] | None = None,
+    ids: Sequence[str] | None = None,
     file: str = "<export>",
     layer: str = "",
 ) -> tuple[np.ndarray, list[str]]:
@@ -662,14 +662,31 @@ def _as_wgs84(gdf: Any, file: str, layer: str) -> geopandas.GeoDataFrame:
     return gdf
 
 
-def _ids(frame: pd.DataFrame, layer: str) -> list[str]:
-    col = ID_COLUMNS.get(layer)
-    n = len(frame)
-    if col and col in frame.columns:
-        vals = frame[col].tolist()
-        return [str(v) if _present(v) and str(v) else f"feature {i + 1}"
-                for i, v in enumerate(vals)]
-    return [f"feature {i + 1}" for i in range(n)]
+class _Ids:
+    """Record names for messages, looked up only when a message needs one."""
+
+    def __init__(self, frame: pd.DataFrame, layer: str) -> None:
+        col = ID_COLUMNS.get(layer)
+        self._values = frame[col] if col and col in frame.columns else None
+        self._n = len(frame)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __iter__(self) -> Iterator[str]:
+        if self._values is None:
+            return (f"feature {i + 1}" for i in range(self._n))
+        vals = self._values.tolist()
+        return (str(v) if _present(v) and str(v) else f"feature {i + 1}"
+                for i, v in enumerate(vals))
+
+    def __getitem__(self, i: int) -> str:
+        v = self._values.iloc[int(i)] if self._values is not None else None
+        return str(v) if _present(v) and str(v) else f"feature {int(i) + 1}"
+
+
+def _ids(frame: pd.DataFrame, layer: str) -> _Ids:
+    return _Ids(frame, layer)
 
 
 def _present(v: Any) -> bool:
@@ -1187,7 +1204,7 @@ def _write_kml(fh: IO[str], frame: geopandas.GeoDataFrame, geoms: np.ndarray, la
     folder = ET.SubElement(doc, "Folder")
     ET.SubElement(folder, "name").text = _xml_text(layer)
     values = {c: _column_values(typed[c], c) for c in cols}
-    ids = _ids(frame, layer)
+    ids = list(_ids(frame, layer))
     for i in range(len(typed)):
         pm = ET.SubElement(folder, "Placemark")
         ET.SubElement(pm, "name").text = _xml_text(ids[i])
@@ -1279,7 +1296,7 @@ def _write_gpx(fh: IO[str], frame: geopandas.GeoDataFrame, layer: str, precision
         "Coordinates WGS84.")
     cols = _attribute_columns(frame, drop_raw=True)
     values = {c: _column_values(frame[c], c) for c in cols}
-    ids = _ids(frame, layer)
+    ids = list(_ids(frame, layer))
     lookup = _vertex_lookup(vertices) if layer in ("minefields", "crossref") else {}
     has_handover = vertices is not None and "handover" in vertices.columns
     waypoints: list[tuple] = []
