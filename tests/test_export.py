@@ -723,3 +723,40 @@ def test_no_crs_with_projected_coordinates_is_refused(tmp_path):
     with pytest.raises(DataError, match="no CRS"):
         ex.write({"items": gdf}, tmp_path / "p.geojson")
     assert list(tmp_path.iterdir()) == []
+
+
+def _districts() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"district": ["Aghdam", None], "source_file": ["d.gpkg"] * 2},
+                            geometry=[shapely.box(46.8, 39.9, 47.0, 40.1),
+                                      shapely.box(47.0, 39.9, 47.2, 40.1)], crs="EPSG:4326")
+
+
+def _mine_rows() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"record_id": ["AGD-0142", "AGD-0142"], "handover": ["h", "h"], "row": [1, 2],
+         "mines": [40, 38], "mine_type": ["PMN-2", "TM-62M"], "spacing_m": [2.5, 4.0]},
+        geometry=[shapely.LineString([(46.2, 39.9), (46.201, 39.901)]),
+                  shapely.LineString([(46.2, 39.902), (46.201, 39.903)])], crs="EPSG:4326")
+
+
+LAYER_FRAMES = {
+    "minefields": minefields, "crossref": minefields, "clearance": releases, "items": items,
+    "incidents": incidents, "districts": _districts, "mine_rows": _mine_rows,
+}
+
+
+@pytest.mark.parametrize("layer", list(LAYER_FRAMES))
+@pytest.mark.parametrize("ext", [".geojson", ".geojsons", ".gpkg", ".zip", ".kml", ".gpx",
+                                 ".csv"])
+def test_every_layer_every_format(tmp_path, layer, ext):
+    gdf = LAYER_FRAMES[layer]()
+    out = tmp_path / f"{layer}{ext}"
+    ex.write({layer: gdf}, out)
+    if ext == ".gpx":
+        gpx = gpxpy.parse(read_text(out))
+        assert gpx.waypoints or gpx.routes
+    elif ext == ".csv":
+        assert len(list(csv.reader(io.StringIO(read_text(out))))) == len(gdf) + 1
+    else:
+        kw = {"layer": layer} if ext == ".gpkg" else {}
+        assert pyogrio.read_info(out, **kw)["features"] == len(gdf)
