@@ -28,7 +28,7 @@ browser:
 	fi
 
 test: $(VENV)/.installed-test browser
-	$(VENV)/bin/ruff check minemap tests benchmarks tools
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -n 2 -q
 
 samples: $(VENV)/.installed

@@ -44,7 +44,7 @@ CANONICAL: tuple[str, ...] = tuple(VARIANTS)
 
 # Letters that Unicode does not decompose into a base letter plus a mark.
 _FOLD = str.maketrans({"ə": "e", "Ə": "e", "ı": "i", "İ": "i", "ё": "е"})
-_SUFFIX = re.compile(r"\s+(region|district|rayon|raion|район)$")
+_SUFFIX = re.compile(r"\s+(regions?|district|rayonu|rayon|raion|район|раион)$")
 
 
 def _key(name: str) -> str:

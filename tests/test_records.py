@@ -16,7 +16,7 @@ from pyproj import Geod, Transformer
 
 from minemap import Store, read_records
 from minemap.geometry import area_ha
-from tests.conftest import feature, fields_file, rect, utm_to_ll, write_geojson
+from tests.conftest import feature, rect, utm_to_ll, write_geojson
 
 GEOD = Geod(ellps="WGS84")
 
