@@ -352,67 +352,73 @@ class _Merged:
 
     Parameters
     ----------
-    n
-        Number of fields.
-    fields_ll
-        Field geometries (for fields released whole).
+    fields_ll, field_ha
+        Field geometries and areas.
     full
-        Fields released whole (a release contains them).
+        Fields released whole (a release contains them): their released part
+        is the field itself and their pieces are ignored.
     owner, pieces, piece_ha
         Pieces with positive area: owning field position, geometry, area.
     """
 
     def __init__(
         self,
-        n: int,
         fields_ll: np.ndarray,
+        field_ha: np.ndarray,
         full: np.ndarray,
         owner: np.ndarray,
         pieces: np.ndarray,
         piece_ha: np.ndarray,
-        field_ha: np.ndarray,
     ) -> None:
-        self.fields_ll = fields_ll
-        self.full = full
+        n = len(fields_ll)
         keep = ~full[owner]
         order = np.argsort(owner[keep], kind="stable")
         self.owner = owner[keep][order]
         self.pieces = pieces[keep][order]
         piece_ha = piece_ha[keep][order]
         self.count = np.bincount(self.owner, minlength=n)
-        self.start = np.concatenate([[0], np.cumsum(self.count)[:-1]])
-        self.ha = np.bincount(self.owner, weights=piece_ha, minlength=n)
+        self.start = np.concatenate([[0], np.cumsum(self.count)[:-1]]).astype(np.int64)
+        # float: bincount of an empty array is an int array, whatever the weights.
+        self.ha = np.bincount(self.owner, weights=piece_ha, minlength=n).astype(float)
         self.ha[full] = field_ha[full]
         self.geom = np.empty(n, dtype=object)
         self.geom[full] = fields_ll[full]
         single = np.flatnonzero(self.count == 1)
         self.geom[single] = self.pieces[self.start[single]]
-        self._union_overlapping(n)
+        self._union_overlapping(fields_ll)
 
-    def _union_overlapping(self, n: int) -> None:
-        # Candidate pairs of pieces within a field: every i < j of the group.
-        multi = self.count[self.owner] > 1
-        idx = np.flatnonzero(multi)
-        if len(idx) == 0:
+    def _union_overlapping(self, fields_ll: np.ndarray) -> None:
+        multi = np.flatnonzero(self.count > 1)
+        if len(multi) == 0:
             return
-        end = (self.start + self.count)[self.owner[idx]]
-        partners = end - idx - 1
-        a = np.repeat(idx, partners)
-        offs = np.arange(len(a)) - np.repeat(np.cumsum(partners) - partners, partners)
-        b = a + 1 + offs
-        bx = shapely.bounds(self.pieces)
-        boxes = (
-            (bx[a, 0] < bx[b, 2]) & (bx[b, 0] < bx[a, 2])
-            & (bx[a, 1] < bx[b, 3]) & (bx[b, 1] < bx[a, 3])
-        )
-        a, b = a[boxes], b[boxes]
-        # Interiors meeting in an area: only then does summing double count.
-        overlap = shapely.relate_pattern(self.pieces[a], self.pieces[b], "2********")
-        need = np.unique(self.owner[a[overlap]])
-        if len(need) == 0:
+        # Pieces lie inside their field, so if their planar areas add up to
+        # more than the field's they must overlap: no test needed.
+        deg = np.bincount(self.owner, weights=shapely.area(self.pieces), minlength=len(self.count))
+        surely = multi[deg[multi] > shapely.area(fields_ll[multi]) * (1 + 1e-9)]
+        maybe = np.setdiff1d(multi, surely)
+        need = [surely]
+        if len(maybe):
+            # Candidate pairs of pieces within a field: every i < j of the group.
+            idx = np.flatnonzero(np.isin(self.owner, maybe))
+            end = (self.start + self.count)[self.owner[idx]]
+            partners = end - idx - 1
+            a = np.repeat(idx, partners)
+            offs = np.arange(len(a)) - np.repeat(np.cumsum(partners) - partners, partners)
+            b = a + 1 + offs
+            bx = shapely.bounds(self.pieces)
+            boxes = (
+                (bx[a, 0] < bx[b, 2]) & (bx[b, 0] < bx[a, 2])
+                & (bx[a, 1] < bx[b, 3]) & (bx[b, 1] < bx[a, 3])
+            )
+            a, b = a[boxes], b[boxes]
+            # Interiors meeting in an area: only then does summing double count.
+            overlap = shapely.relate_pattern(self.pieces[a], self.pieces[b], "2********")
+            need.append(np.unique(self.owner[a[overlap]]))
+        need_all = np.unique(np.concatenate(need))
+        if len(need_all) == 0:
             return
-        self.geom[need] = self._union(need)
-        self.ha[need] = area_ha(self.geom[need])
+        self.geom[need_all] = self._union(need_all)
+        self.ha[need_all] = area_ha(self.geom[need_all])
 
     def _union(self, fields: np.ndarray) -> np.ndarray:
         out = np.empty(len(fields), dtype=object)
@@ -464,63 +470,102 @@ def _minefield_chunk(pos: np.ndarray) -> dict[str, np.ndarray]:
     rel = s["rel"]
     fa = np.nan_to_num(area_ha(f))
     fi, ri, cont = _pairs(f, s["tree"], rel)
-    nc = ~cont
-    pieces, pha = _pieces(f, rel, fi[nc], ri[nc])
-    overlap_ha = np.where(cont, fa[fi], 0.0)
-    overlap_ha[nc] = pha
-    hit = overlap_ha > 0
-    # Pairs that only touch add nothing; pieces stay aligned with the
-    # non-contained pairs kept.
-    fi, ri, cont, overlap_ha = fi[hit], ri[hit], cont[hit], overlap_ha[hit]
-    pieces, pha = pieces[pha > 0], pha[pha > 0]
-
+    cleared = s["cleared"][ri]
+    appo_count = s["apportion"][ri]
     full = np.zeros(n, dtype=bool)
     full[fi[cont]] = True
-    rel_m = _Merged(n, f, full, fi[~cont], pieces, pha, fa)
+    full_c = np.zeros(n, dtype=bool)
+    full_c[fi[cont & cleared]] = True
 
-    cleared = s["cleared"][ri]
-    # Fields all of whose releases are clearance: cleared == released.
+    # Which pairs need their clipped piece: those of fields not wholly
+    # released (for released_ha), cleared ones of fields not wholly cleared
+    # (for cleared_ha), and apportioned ones (for the overlap share).
+    need = ~cont & (~full[fi] | (cleared & ~full_c[fi]) | (appo_count > 0))
+    pieces = np.empty(len(fi), dtype=object)
+    idx = np.flatnonzero(need)
+    if len(idx):
+        shapely.prepare(f)
+        # A release lying inside the field is its own piece: no intersection.
+        inside = shapely.contains_properly(f[fi[idx]], rel[ri[idx]])
+        pieces[idx[inside]] = rel[ri[idx[inside]]]
+        cut = idx[~inside]
+        pieces[cut] = shapely.intersection(f[fi[cut]], rel[ri[cut]])
+    overlap_ha = np.where(cont, fa[fi], 0.0)
+    overlap_ha[idx] = area_ha(pieces[idx])
+    positive = overlap_ha > 0
+
+    m_rel = need & positive & ~full[fi]
+    rel_m = _Merged(f, fa, full, fi[m_rel], pieces[m_rel], overlap_ha[m_rel])
+
+    # Fields whose every release is a clearance: cleared == released.
     mixed = np.zeros(n, dtype=bool)
-    mixed[fi[~cleared]] = True
-    clr_ha = rel_m.ha.copy()
-    any_clr = np.zeros(n, dtype=bool)
-    any_clr[fi[cleared]] = True
-    clr_ha[mixed] = 0.0
-    sel = mixed & any_clr
-    if sel.any():
-        c_full = np.zeros(n, dtype=bool)
-        c_full[fi[cont & cleared]] = True
-        nc_clr = cleared[~cont]
-        c_m = _Merged(n, f, c_full, fi[~cont][nc_clr], pieces[nc_clr], pha[nc_clr], fa)
-        clr_ha[sel] = c_m.ha[sel]
+    mixed[fi[~cleared & (cont | positive | ~need)]] = True
+    clr_ha = np.where(mixed, 0.0, rel_m.ha)
+    m_clr = need & positive & cleared & ~full_c[fi] & mixed[fi]
+    if (mixed & (full_c | np.isin(np.arange(n), fi[m_clr]))).any():
+        clr_m = _Merged(f, fa, full_c, fi[m_clr], pieces[m_clr], overlap_ha[m_clr])
+        clr_ha[mixed] = clr_m.ha[mixed]
 
     status = _classify(
         f, fa, rel_m.ha, rel_m.geoms, sliver_m=s["sliver_m"], sliver_share=s["sliver_share"]
     )
 
-    appo_count = s["apportion"][ri]
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(s["rel_ha"][ri] > 0, overlap_ha / s["rel_ha"][ri], 0.0)
-    appo = np.bincount(fi, weights=appo_count * np.minimum(share, 1.0), minlength=n)
+    appo = np.bincount(
+        fi, weights=appo_count * np.minimum(share, 1.0), minlength=n
+    ).astype(float)
 
-    last = np.full(n, "", dtype=object)
-    if len(fi):
-        d = s["date"][ri]
-        order = np.lexsort((d, fi))
-        # After sorting by (field, date) the last row of each field is its max.
-        is_last = np.ones(len(order), dtype=bool)
-        is_last[:-1] = fi[order][1:] != fi[order][:-1]
-        last[fi[order][is_last]] = d[order][is_last]
-
+    last = _last_dates(f, rel, fi, ri, cont | positive, ~need & ~cont, s["date"][ri], n)
     return {
         "pos": pos,
         "area_ha": fa,
         "released_ha": np.minimum(rel_m.ha, fa),
-        "cleared_ha": np.minimum(clr_ha, fa),
+        # Cleared land is part of the released land; the two unions can differ
+        # in the last digits where one has extra vertices on an edge.
+        "cleared_ha": np.minimum(np.minimum(clr_ha, rel_m.ha), fa),
         "apportioned": appo,
         "last": last,
         "status": status,
     }
+
+
+def _last_dates(
+    f: np.ndarray,
+    rel: np.ndarray,
+    fi: np.ndarray,
+    ri: np.ndarray,
+    known: np.ndarray,
+    unknown: np.ndarray,
+    dates: np.ndarray,
+    n: int,
+) -> np.ndarray:
+    """Latest ``date_end`` of the releases overlapping each field (not just touching).
+
+    ``known`` pairs are known to overlap.  ``unknown`` pairs (of fields wholly
+    released, whose pieces were never computed) are tested only when they
+    could raise the field's latest date.
+    """
+    best = np.full(n, "", dtype=object)
+    _max_into(best, fi[known], dates[known])
+    u = np.flatnonzero(unknown)
+    u = u[dates[u] > best[fi[u]]]
+    if len(u):
+        # Interiors meeting in an area; merely touching releases do not count.
+        hit = shapely.relate_pattern(rel[ri[u]], f[fi[u]], "2********")
+        _max_into(best, fi[u[hit]], dates[u[hit]])
+    return best
+
+
+def _max_into(best: np.ndarray, owner: np.ndarray, values: np.ndarray) -> None:
+    if len(owner) == 0:
+        return
+    order = np.lexsort((values, owner))
+    last = np.ones(len(order), dtype=bool)
+    last[:-1] = owner[order][1:] != owner[order][:-1]
+    o, v = owner[order][last], values[order][last]
+    better = v > best[o]
+    best[o[better]] = v[better]
 
 
 def _jobs(n_jobs: int | None, n: int) -> int:
@@ -809,7 +854,9 @@ def _timeline_chunk(pos: np.ndarray) -> tuple[np.ndarray, list]:
     rows_d: list[str] = [""] * len(f)
     rows_ha: list[float] = [0.0] * len(f)
     rows_g: list[Any] = [shapely.Polygon()] * len(f)
+    # Groups of pieces of one field ending on one date.
     bounds = np.flatnonzero(np.r_[True, (fi[1:] != fi[:-1]) | (dates[1:] != dates[:-1])])
+    bounds = bounds[bounds < len(fi)]
     ends = np.r_[bounds[1:], len(fi)]
     cum: dict[int, tuple[Any, float]] = {}
     for a, b in zip(bounds, ends):
