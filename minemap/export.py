@@ -1195,12 +1195,13 @@ def _write_kml(fh: IO[str], frame: geopandas.GeoDataFrame, geoms: np.ndarray, la
     kml = ET.Element("kml", xmlns=_KML_NS)
     doc = ET.SubElement(kml, "Document")
     ET.SubElement(doc, "name").text = _xml_text(layer)
+    # OGC KML 2.2 order inside Document: styles, then Schema, then features.
+    style_ids = _kml_styles(doc, layer, attr)
     schema = ET.SubElement(doc, "Schema", name=layer, id=layer)
     types = {}
     for c in cols:
         types[c] = _kml_type(typed[c])
         ET.SubElement(schema, "SimpleField", name=_xml_text(c), type=types[c])
-    style_ids = _kml_styles(doc, layer, attr)
     folder = ET.SubElement(doc, "Folder")
     ET.SubElement(folder, "name").text = _xml_text(layer)
     values = {c: _column_values(typed[c], c) for c in cols}
