@@ -69,9 +69,10 @@ def test_design_md_has_examples():
 
 
 @pytest.mark.parametrize("path", _markdown_with_examples(), ids=lambda p: p.name)
-def test_markdown_doctests(path: Path, tmp_path: Path, monkeypatch):
-    # Examples may write files; keep them out of the checkout.
-    monkeypatch.chdir(tmp_path)
+def test_markdown_doctests(path: Path, monkeypatch):
+    # Examples are written for a reader in the checkout (``sample_maps/…``);
+    # they keep what they write in temporary directories.
+    monkeypatch.chdir(ROOT)
     monkeypatch.delenv("MINEMAP_STORE", raising=False)
     failures, tried = doctest.testfile(
         str(path), module_relative=False, verbose=False, report=True,
