@@ -856,7 +856,7 @@
     var Mouse = L.Control.extend({
       options: { position: "bottomleft" },
       onAdd: function (m) {
-        var box = el("div", "mm-panel mm-mouse", "");
+        var box = el("div", "mm-panel mm-mouse", "lat, lon | MGRS");
         m.on("mousemove", function (e) {
           var la = e.latlng.lat, lo = e.latlng.lng;
           var g = mgrs(la, lo);
