@@ -304,6 +304,10 @@ def map_frames(
         items = items[items["date"].astype(str) <= as_of_s]
         incidents = incidents[incidents["date"].astype(str) <= as_of_s]
     rows = st.read("mine_rows", revision=revision)
+    timeline = _engine.status_timeline(st.read("minefields", revision=revision), releases)
+    # The engine opens each field's history with an undated "no releases"
+    # row; the map starts every field there anyway.
+    timeline = timeline[timeline["date"].astype(str) != ""]
     return {
         "minefields": fields,
         "releases": releases,
@@ -312,7 +316,7 @@ def map_frames(
         "mine_positions": mine_positions(rows) if len(rows) else None,
         "incidents": incidents,
         "districts": st.read("districts", revision=revision),
-        "timeline": _engine.status_timeline(st.read("minefields", revision=revision), releases),
+        "timeline": timeline,
     }
 
 
