@@ -89,7 +89,8 @@ def parse_angle(value: object, unit: str, *, signed: bool = False) -> float:
     >>> parse_angle("-0-12", "mil6000", signed=True)
     -12.0
     """
-    unit = check_unit(unit)
+    if unit not in UNITS:
+        unit = check_unit(unit)
     full = UNITS[unit]
     shown = value
     if isinstance(value, bool) or value is None:
@@ -140,7 +141,8 @@ def to_degrees(value: object, unit: str, *, signed: bool = False) -> float:
     >>> to_degrees("12-50", "mil6000"), to_degrees(1600, "mil6400"), to_degrees("60-00", "mil6000")
     (75.0, 90.0, 360.0)
     """
-    unit = check_unit(unit)
+    if unit not in UNITS:
+        unit = check_unit(unit)
     # Multiply before dividing so that exact values (1250 thousandths) give
     # exact degrees (75.0).
     return parse_angle(value, unit, signed=signed) * 360.0 / UNITS[unit]

@@ -8,6 +8,7 @@ Bowditch adjustment by hand.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +52,7 @@ def record(legs, *, ref=None, unit="deg", north="grid", closed=True, rid="T-1", 
     return rec
 
 
+@lru_cache(maxsize=8)
 def best_transformer(src: str) -> Transformer:
     group = TransformerGroup(src, "EPSG:4326", always_xy=True,
                              area_of_interest=AreaOfInterest(*AOI))
