@@ -625,3 +625,15 @@ def test_self_intersecting_perimeter(tmp_path):
                for p in res.problems)
     hull = ok(read_traverse(path, aoi=WIDE_AOI, repair="hull")).records.iloc[0]
     assert hull.area_ha == pytest.approx(1.0, rel=2e-3)
+
+
+def test_csv_leg_numbers_must_follow_line_order(tmp_path):
+    head = "record_id,leg,crs,easting,northing,angle_unit,north,bearing,distance_m\n"
+    first = f"A,1,EPSG:28408,{E0},{N0},deg,grid,0,50\n"
+    rest = ["A,2,,,,,,90,100\n", "A,3,,,,,,0,100\n", "A,4,,,,,,270,100\n",
+            "A,5,,,,,,180,100\n"]
+    ok(read_traverse(write(tmp_path, "n.csv", head + first + "".join(rest))))
+    res = read_traverse(write(tmp_path, "s.csv", head + first + "".join(
+        [rest[1], rest[0], rest[2], rest[3]])))
+    assert res.records.empty
+    assert "leg numbers are not 1, 2, 3" in res.problems[0].message

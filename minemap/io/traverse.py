@@ -289,6 +289,8 @@ def _csv_items(text: str, name: str, problems: list[Problem]) -> list[tuple[obje
                 problems.append(Problem(name, rid, f"line {start}: {f} {v!r} differs from "
                                         f"{old[0]!r} on line {old[1]}"))
         kind = (row.get("kind") or "leg").lower()
+        if kind == "leg" and row.get("leg"):
+            g.setdefault("numbers", []).append((row["leg"], start))
         if kind == "leg":
             g["legs"].append(_Map({k: row[k] for k in _LEG_FIELDS & row.keys() if row[k]},
                                   line=start))
@@ -300,6 +302,12 @@ def _csv_items(text: str, name: str, problems: list[Problem]) -> list[tuple[obje
                                     "(use leg or row)"))
     items: list[tuple[object, str]] = []
     for rid, g in groups.items():
+        # A leg column, when filled in, must number the legs in file order:
+        # a sorted or shuffled spreadsheet would otherwise walk another shape.
+        numbers = g.get("numbers", [])
+        if numbers and [n for n, _ in numbers] != [str(i) for i in range(1, len(g["legs"]) + 1)]:
+            problems.append(Problem(name, rid, "leg numbers are not 1, 2, 3 … in line order "
+                                    f"(line {numbers[0][1]} onwards); sort the legs"))
         f = {k: v for k, (v, _) in g["fields"].items()}
         data = _Map({"record_id": rid}, line=g["first"])
         for k in ("handover", "district", "laid_date", "reliability", "angle_unit", "north",
