@@ -502,7 +502,7 @@ def _minefield_chunk(pos: np.ndarray) -> dict[str, np.ndarray]:
     mixed[fi[~cleared & (cont | positive | ~need)]] = True
     clr_ha = np.where(mixed, 0.0, rel_m.ha)
     m_clr = need & positive & cleared & ~full_c[fi] & mixed[fi]
-    if (mixed & (full_c | np.isin(np.arange(n), fi[m_clr]))).any():
+    if mixed.any():
         clr_m = _Merged(f, fa, full_c, fi[m_clr], pieces[m_clr], overlap_ha[m_clr])
         clr_ha[mixed] = clr_m.ha[mixed]
 
@@ -636,15 +636,21 @@ def _release_inputs(
     # DESIGN §5: the outcome defaults to cleared on import; an empty one here
     # is treated the same way.
     cleared = (outcome == "cleared") | (outcome == "")
-    counts = np.nan_to_num(_floats(rel, "found_ap")) + np.nan_to_num(_floats(rel, "found_at"))
-    has_counts = ~(np.isnan(_floats(rel, "found_ap")) & np.isnan(_floats(rel, "found_at")))
-    named = set()
+    named: dict[str, set] = {"AP": set(), "AT": set()}
     if not _empty(items):
         keep_items = _dated_mask(items, "date", as_of)
-        named = set(_text(items.loc[keep_items], "report_id")) - {""}
+        kinds = _item_types(items)[keep_items]
+        ids = _text(items.loc[keep_items], "report_id")
+        for kind in named:
+            named[kind] = set(ids[kinds == kind]) - {""}
     rid = _text(rel, "report_id")
-    unnamed = np.array([r not in named for r in rid], dtype=bool)
-    apportion = np.where(has_counts & unnamed, counts, 0.0)
+    # A release's AP count stands in for AP points only when no AP point names
+    # the release (likewise AT): the points, where recorded, are the finds.
+    apportion = np.zeros(len(rel))
+    for kind, column in (("AP", "found_ap"), ("AT", "found_at")):
+        count = _floats(rel, column)
+        unnamed = np.fromiter((r not in named[kind] for r in rid), dtype=bool, count=len(rid))
+        apportion += np.where(unnamed & ~np.isnan(count), np.nan_to_num(count), 0.0)
     return {
         "geoms": geoms,
         "cleared": cleared.astype(bool),
@@ -743,9 +749,10 @@ def crossref_minefields(
 
     Notes
     -----
-    A release whose counts (``found_ap``/``found_at``) are not matched by any
-    item point naming its ``report_id`` (among the items dated ≤ as-of) is
-    apportioned to each field it overlaps by overlap area / release area.
+    A release's ``found_ap`` is apportioned to each field it overlaps, by
+    overlap area / release area, when no AP item point (dated ≤ as-of) names
+    its ``report_id``; ``found_at`` likewise with AT points.  Fields that get
+    a positive apportioned count are flagged ``apportioned``.
     """
     m, share = _sliver_settings(sliver_m, sliver_share)
     day = _as_of_text(as_of)

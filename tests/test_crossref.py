@@ -9,6 +9,7 @@ counts and distances by hand.
 
 from __future__ import annotations
 
+import importlib
 import math
 
 import geopandas as gpd
@@ -20,7 +21,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import Geod, Transformer
 
-import minemap.crossref as _cx_module  # noqa: F401  (module, not the api function)
 from minemap._errors import UsageError
 from minemap.crossref import (
     affected_fields,
@@ -33,7 +33,8 @@ from minemap.crossref import (
 )
 from minemap.schema import CROSSREF_COLUMNS, HANDOVER_COLUMNS
 
-CX = __import__("sys").modules["minemap.crossref"]
+# The module itself: minemap/__init__.py exports a function named crossref.
+CX = importlib.import_module("minemap.crossref")
 
 GEOD = Geod(ellps="WGS84")
 _T = Transformer.from_crs("EPSG:32638", "EPSG:4326", always_xy=True)
@@ -590,8 +591,7 @@ def test_handover_accuracy_and_distance_shares():
     h1 = t2.set_index("handover").loc["H1"]
     assert h1.found_outside == 5
     assert h1.outside_within_25m_pct == pytest.approx(20.0)
-    # A 2 km footprint takes in the point 2.9 km from F1... no: it is 2900 m
-    # from F1's top edge, so only a 3 km buffer does.
+    # The point 2900 m above F1's top edge joins with a 3 km buffer.
     t3 = crossref_handovers(fields, items, accuracy_buffer_m=3000, as_of="2022-06-01")
     assert t3.set_index("handover").loc["H1", "found_outside"] == 5
 
@@ -712,3 +712,23 @@ def test_empty_inputs():
     h = crossref_handovers(fields, None)
     assert h.iloc[0].found_inside == 0
     assert len(status_timeline(fields, None)) == 1
+
+
+def test_apportioning_is_per_item_type():
+    f = fields_frame([{"record_id": "A", "geometry": poly(box(0, 0, 200, 100)),
+                       "mines_total": 50}])
+    # Release over the left half of A: half of its area lies in A.
+    r = releases_frame([{"report_id": "X", "geometry": poly(box(-100, 0, 100, 100)),
+                         "date_end": "2022-05-01", "found_ap": 2, "found_at": 4}])
+    # One AP point names X: X's AP count is represented by points, its AT not.
+    i = items_frame([{"item_type": "AP", "date": "2022-05-01", "report_id": "X",
+                      "geometry": pt(50, 50)}])
+    row = crossref_minefields(f, r, i).iloc[0]
+    assert row.found_mines == pytest.approx(1 + 4 * 0.5, rel=1e-3)
+    assert row["flags"] == "apportioned"
+    # Dated after the as-of date, the point does not name X: both counts apportioned.
+    row = crossref_minefields(f, r, i, as_of="2022-05-01").iloc[0]
+    assert row.found_mines == pytest.approx(1 + 4 * 0.5, rel=1e-3)
+    i2 = i.assign(date="2022-06-01")
+    row = crossref_minefields(f, r, i2, as_of="2022-05-15").iloc[0]
+    assert row.found_mines == pytest.approx((2 + 4) * 0.5, rel=1e-3)
