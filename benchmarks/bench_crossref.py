@@ -33,6 +33,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.affinity
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -241,9 +242,10 @@ def phase(name: str, n_fields: int, n_jobs: int | None) -> dict:
         new = releases.sample(1000, random_state=7).copy()
         # New releases near existing ones, with new ids.
         new["report_id"] = [f"N{i:05d}" for i in range(len(new))]
-        new["geometry"] = new.geometry.translate(
-            xoff=rng.normal(0, 0.0005, len(new)), yoff=rng.normal(0, 0.0005, len(new))
-        )
+        dx, dy = rng.normal(0, 0.0005, len(new)), rng.normal(0, 0.0005, len(new))
+        new["geometry"] = [
+            shapely.affinity.translate(g, a, b) for g, a, b in zip(new.geometry.values, dx, dy)
+        ]
         all_rel = pd.concat([releases, new], ignore_index=True)
         with PeakMemory() as mem:
             t, c = time.perf_counter(), _cpu()
