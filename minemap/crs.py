@@ -12,7 +12,6 @@ from functools import lru_cache
 
 from pyproj import CRS, Transformer
 from pyproj.aoi import AreaOfInterest
-from pyproj.database import query_utm_crs_info
 from pyproj.exceptions import CRSError
 from pyproj.transformer import TransformerGroup
 
@@ -115,20 +114,31 @@ def to_wgs84(
     >>> "Pulkovo 1942 to WGS 84" in t.description
     True
     """
-    return _transformation(parse_crs(crs).to_wkt(), tuple(aoi or settings.aoi))
+    key = tuple(aoi or settings.aoi)
+    if isinstance(crs, str | int):
+        return _transformation_named(str(crs), key)
+    return _transformation(parse_crs(crs).to_wkt(), key)
+
+
+@lru_cache(maxsize=64)
+def _transformation_named(name: str, aoi: tuple[float, float, float, float]) -> Transformation:
+    # Cached by the name as given: turning a CRS into WKT for the key costs
+    # about a millisecond, which adds up over thousands of traverse records.
+    return _transformation(parse_crs(name).to_wkt(), aoi)
+
+
+@lru_cache(maxsize=128)
+def _utm(code: int) -> CRS:
+    return CRS.from_epsg(code)
 
 
 def utm_crs(lon: float, lat: float) -> CRS:
-    """The WGS84 UTM zone CRS containing a point."""
-    infos = query_utm_crs_info(
-        datum_name="WGS 84",
-        area_of_interest=AreaOfInterest(lon, lat, lon, lat),
-    )
-    # query_utm_crs_info can list both neighbouring zones at a boundary; take
-    # the zone whose central meridian is nearest.
+    """The WGS84 UTM zone CRS containing a point (EPSG:326zz / 327zz).
+
+    Examples
+    --------
+    >>> utm_crs(46.93, 39.98).to_epsg()
+    32638
+    """
     zone = int((lon + 180) // 6) % 60 + 1
-    code = (32600 if lat >= 0 else 32700) + zone
-    for info in infos:
-        if info.code == str(code):
-            return CRS.from_epsg(code)
-    return CRS.from_epsg(code)
+    return _utm((32600 if lat >= 0 else 32700) + zone)

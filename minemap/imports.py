@@ -263,7 +263,7 @@ def read_records(
 
                 res = traverse.read_traverse(
                     path, handover=handover, handover_date=handover_date,
-                    accept_misclosure=accept_misclosure, aoi=aoi,
+                    accept_misclosure=accept_misclosure, aoi=aoi, repair=repair,
                 )
                 fields.append(res.records)
                 verts.append(res.vertices)

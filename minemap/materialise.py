@@ -2,16 +2,32 @@
 
 An import recomputes only the fields its geometries touch (DESIGN §4): new
 or changed minefields, and fields under the releases and items that were
-added, changed or removed (old and new positions).  It runs inside the
-import's transaction, so the stored crossref never disagrees with the data.
+added, changed or removed (old and new positions).  It reads only the rows
+near those fields, through the store's bounding-box index, and runs inside
+the import's transaction, so the stored crossref never disagrees with the
+data.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import shapely
 
-from minemap.store import Store, read_layer
+from minemap.store import Store, bbox_fids, read_layer
+
+# Above this many boxes, reading a whole layer beats one index query per box.
+_MAX_BOX_QUERIES = 5000
+
+
+def _near(conn, layer: str, revision: int, boxes: np.ndarray):
+    (any_row,) = conn.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM {layer}_versions LIMIT 1)"
+                              ).fetchone()
+    if not any_row:
+        return read_layer(conn, layer, revision, where="0")
+    if len(boxes) > _MAX_BOX_QUERIES:
+        return read_layer(conn, layer, revision)
+    return read_layer(conn, layer, revision, fids=bbox_fids(conn, layer, boxes))
 
 
 def refresh_crossref(store: Store, conn, revision: int, touched: dict[str, list]) -> None:
@@ -30,37 +46,52 @@ def refresh_crossref(store: Store, conn, revision: int, touched: dict[str, list]
     """
     from minemap.crossref import affected_fields, crossref_minefields
 
-    fields = read_layer(conn, "minefields", revision)
-    cur = conn.execute("SELECT handover, record_id, revision FROM crossref_current").fetchall()
-    known = {(h, r): rev for h, r, rev in cur}
-    keys = list(zip(fields["handover"], fields["record_id"]))
-    gone = [k for k in known if k not in set(keys)]
-    if gone:
-        store.delete_crossref_rows(conn, gone)
-    stale = np.array(
-        [k not in known or rev > known[k] for k, rev in zip(keys, fields["revision"])],
-        dtype=bool,
-    )
+    key = ["handover", "record_id"]
+    # Fields this revision closed and did not replace are gone.
+    closed = conn.execute(
+        "SELECT handover, record_id FROM minefields_versions WHERE rev_to = ?", (revision,)
+    ).fetchall()
+    new = read_layer(conn, "minefields", revision, where="rev_from = ?", params=(revision,))
+    renewed = set(zip(new["handover"], new["record_id"]))
+    gone = [k for k in closed if tuple(k) not in renewed]
+
     geoms = [g for g in touched.get("releases", []) + touched.get("items", []) if g is not None]
     if touched.get("items"):
         new_items = read_layer(conn, "items", revision, where="rev_from = ?", params=(revision,))
         ids = sorted({r for r in new_items["report_id"] if r})
-        if ids:
-            marks = ",".join("?" * len(ids))
-            linked = read_layer(conn, "releases", revision, where=f"report_id IN ({marks})",
-                                params=tuple(ids))
+        for chunk in (ids[i:i + 900] for i in range(0, len(ids), 900)):
+            linked = read_layer(conn, "releases", revision,
+                                where=f"report_id IN ({','.join('?' * len(chunk))})",
+                                params=tuple(chunk))
             geoms += list(linked.geometry.values)
-    if geoms and len(fields):
-        hit = affected_fields(fields, np.asarray(geoms, dtype=object))
-        stale[hit] = True
-    if stale.any():
-        releases = read_layer(conn, "releases", revision)
-        items = read_layer(conn, "items", revision)
-        only = np.flatnonzero(stale)
-        table = crossref_minefields(fields, releases, items, only=only)
-        store.write_crossref(conn, pd.DataFrame(table), revision, full=False)
+    fields = new
+    if geoms:
+        g = np.asarray(geoms, dtype=object)
+        near = _near(conn, "minefields", revision, shapely.bounds(g))
+        hit = near.iloc[affected_fields(near, g)]
+        fields = pd.concat([new, hit], ignore_index=True).drop_duplicates(key)
+    if len(fields):
+        fields = fields.reset_index(drop=True)
+        boxes = shapely.bounds(np.asarray(fields.geometry.values, dtype=object))
+        releases = _near(conn, "releases", revision, boxes)
+        items = _near(conn, "items", revision, boxes)
+        # Items found elsewhere that name a release here decide whether its
+        # counts are apportioned, so they come too.
+        ids = sorted({r for r in releases["report_id"] if r})
+        extra = []
+        for chunk in (ids[i:i + 900] for i in range(0, len(ids), 900)):
+            extra.append(read_layer(conn, "items", revision,
+                                    where=f"report_id IN ({','.join('?' * len(chunk))})",
+                                    params=tuple(chunk)))
+        if extra:
+            items = pd.concat([items, *extra], ignore_index=True).drop_duplicates("item_id")
+        table = crossref_minefields(fields, releases, items)
     else:
-        store.write_crossref(conn, pd.DataFrame(columns=["handover", "record_id"]), revision,
-                             full=False)
-
-
+        table = pd.DataFrame(columns=key)
+    (stored,) = conn.execute("SELECT COUNT(*) FROM crossref_current").fetchone()
+    if stored:
+        replace = [tuple(k) for k in gone] + list(
+            table[key].itertuples(index=False, name=None))
+    else:
+        replace = []
+    store.write_crossref(conn, pd.DataFrame(table), revision, replace=replace)

@@ -395,6 +395,13 @@ class Store:
         )
         keys = ", ".join(f'"{k}"' for k in spec.key)
         conn.execute(f"CREATE INDEX {table}_key ON {table} ({keys})")
+        if spec.geometry_type:
+            # Bounding boxes by fid, so an import can read just the rows near
+            # the fields it touches (SQLite's R*Tree module; not a GeoPackage
+            # extension, which would need GDAL's SQL functions in triggers).
+            conn.execute(
+                f"CREATE VIRTUAL TABLE {table}_bbox USING rtree(id, minx, maxx, miny, maxy)"
+            )
         conn.execute(f"CREATE INDEX {table}_rev ON {table} (rev_to, rev_from)")
         self._register(
             conn, table, spec.geometry_type, f"every version of {spec.name}, with rev_from/rev_to"
@@ -716,12 +723,22 @@ class Store:
                 rows = [[b, *r] for b, r in zip(blobs, rows)]
                 cols = ["geom", *cols]
             names = ", ".join(f'"{c}"' for c in cols)
-            qs = ", ".join("?" * (len(cols) + 3))
+            qs = ", ".join("?" * (len(cols) + 4))
+            (base,) = conn.execute(f"SELECT COALESCE(MAX(fid), 0) FROM {layer}_versions").fetchone()
+            fids = range(int(base) + 1, int(base) + 1 + len(rows))
             conn.executemany(
-                f"INSERT INTO {layer}_versions ({names}, content_hash, rev_from, rev_to)"
+                f"INSERT INTO {layer}_versions (fid, {names}, content_hash, rev_from, rev_to)"
                 f" VALUES ({qs})",
-                [[*r, h, revision, None] for r, h in zip(rows, hashes[idx])],
+                [[f, *r, h, revision, None] for f, r, h in zip(fids, rows, hashes[idx])],
             )
+            if spec.geometry_type:
+                b = shapely.bounds(geoms)
+                ok = np.isfinite(b).all(axis=1)
+                conn.executemany(
+                    f"INSERT INTO {layer}_versions_bbox VALUES (?, ?, ?, ?, ?)",
+                    [(f, x0, x1, y0, y1) for f, (x0, y0, x1, y1), k
+                     in zip(fids, b.tolist(), ok) if k],
+                )
         geoms_touched: list = []
         if spec.geometry_type:
             old = _decode([b for b in touched_blobs if b is not None]) if touched_blobs else []
@@ -756,15 +773,28 @@ class Store:
                 (*map(float, bbox), table),
             )
 
-    def write_crossref(self, conn, table: pd.DataFrame, revision: int, *, full: bool) -> None:
-        """Replace (all, or the given fields') rows of the materialised crossref."""
+    def write_crossref(
+        self, conn, table: pd.DataFrame, revision: int, *, full: bool = False,
+        replace: list[tuple[str, str]] | None = None,
+    ) -> None:
+        """Write rows of the materialised crossref.
+
+        Parameters
+        ----------
+        full
+            Replace the whole table.
+        replace
+            Keys ``(handover, record_id)`` whose old rows are deleted first;
+            by default every key in ``table``.
+        """
         cols = list(schema.CROSSREF_COLUMNS)
         if full:
             conn.execute("DELETE FROM crossref_current")
-        elif len(table):
+        elif len(table) or replace:
+            keys = replace if replace is not None else list(
+                table[["handover", "record_id"]].itertuples(index=False, name=None))
             conn.executemany(
-                "DELETE FROM crossref_current WHERE handover = ? AND record_id = ?",
-                table[["handover", "record_id"]].itertuples(index=False, name=None),
+                "DELETE FROM crossref_current WHERE handover = ? AND record_id = ?", keys
             )
         if len(table):
             data = table[cols].astype(object).where(table[cols].notna(), None)
@@ -793,15 +823,42 @@ _CROSSREF_REAL = {
 }
 
 
+def bbox_fids(conn: sqlite3.Connection, layer: str, boxes: np.ndarray) -> np.ndarray:
+    """fids of rows of ``layer`` (any version) whose boxes meet any of ``boxes``.
+
+    ``boxes`` is an (n, 4) array of (minx, miny, maxx, maxy).
+    """
+    out: set[int] = set()
+    sql = (
+        f"SELECT id FROM {layer}_versions_bbox WHERE maxx >= ? AND minx <= ?"
+        " AND maxy >= ? AND miny <= ?"
+    )
+    for x0, y0, x1, y1 in np.asarray(boxes, dtype=float).tolist():
+        out.update(r[0] for r in conn.execute(sql, (x0, x1, y0, y1)))
+    return np.array(sorted(out), dtype=np.int64)
+
+
 def read_layer(
     conn: sqlite3.Connection | None, layer: str, revision: int, *, where: str = "",
-    params: tuple = (),
+    params: tuple = (), fids: np.ndarray | None = None,
 ) -> gpd.GeoDataFrame | pd.DataFrame:
     """Rows of ``layer`` valid at ``revision``, read through ``conn``.
 
     Used inside an import's transaction, where another connection would not
-    see the rows being written.
+    see the rows being written.  ``fids`` limits the read to those rows.
     """
+    if fids is not None:
+        parts = [
+            read_layer(conn, layer, revision, where=" AND ".join(
+                filter(None, [where, f"fid IN ({','.join(map(str, chunk))})"])), params=params)
+            for chunk in np.array_split(np.asarray(fids), max(1, len(fids) // 5000 + 1))
+            if len(chunk)
+        ]
+        if parts:
+            frame = pd.concat(parts, ignore_index=True)
+            return gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326") if LAYERS[
+                layer].geometry_type else frame
+        return read_layer(conn, layer, revision, where="0")
     spec = LAYERS[layer]
     cols = list(spec.columns)
     names = ", ".join(f'"{c}"' for c in cols)
