@@ -340,10 +340,13 @@ def read_features(
     else:
         if ext == ".gpkg" and layer is None:
             try:
-                layers = [lyr[0] for lyr in pyogrio.list_layers(path)]
+                # Attribute tables (QGIS's layer_styles, …) are not candidates.
+                layers = [lyr[0] for lyr in pyogrio.list_layers(path) if lyr[1] is not None]
             except Exception:  # noqa: BLE001
                 layers = []
-            if len(layers) > 1:
+            if len(layers) == 1:
+                layer = layers[0]
+            elif len(layers) > 1:
                 raise UsageError(
                     f"{name}: holds several layers ({', '.join(layers)}); choose one with --layer"
                 )

@@ -1,0 +1,239 @@
+"""The store end to end: incremental crossref, exports, queries and the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+from pyproj import Geod
+
+import minemap
+from minemap import Store, import_clearance, import_records
+from minemap.crossref import crossref_minefields
+from tests.conftest import feature, fields_file, rect, write_geojson
+
+GEOD = Geod(ellps="WGS84")
+
+
+def _geod_ha(g) -> float:
+    return abs(GEOD.geometry_area_perimeter(shapely.orient_polygons(g))[0]) / 10_000
+
+
+def _releases(path, specs):
+    """specs: (report_id, x, y, w, h, date, outcome, extra props)."""
+    feats = [feature({"report_id": rid, "date": d, "outcome": o, "operator": "ANAMA",
+                      "method": "manual", **extra}, rect(x, y, w, h))
+             for rid, x, y, w, h, d, o, extra in specs]
+    return write_geojson(path, feats)
+
+
+def _items(path, specs):
+    feats = []
+    for iid, x, y, t, d, rid in specs:
+        from tests.conftest import utm_to_ll
+        pt = utm_to_ll(shapely.Point(650_000 + x, 4_427_000 + y))
+        feats.append(feature({"item_id": iid, "item_type": t, "date": d, "report_id": rid}, pt))
+    return write_geojson(path, feats)
+
+
+def _full(store):
+    st = Store(store)
+    return crossref_minefields(st.read("minefields"), st.read("releases"), st.read("items"))
+
+
+def _assert_materialised_equals_full(store):
+    stored, rev = Store(store).read_crossref()
+    assert rev == Store(store).latest_revision()
+    full = _full(store)
+    a = stored.sort_values(["handover", "record_id"]).reset_index(drop=True)
+    b = pd.DataFrame(full).sort_values(["handover", "record_id"]).reset_index(drop=True)
+    assert list(a.record_id) == list(b.record_id)
+    for col in ("released_ha", "cleared_ha", "found_mines", "remaining_est"):
+        np.testing.assert_allclose(a[col].astype(float), b[col].astype(float), rtol=1e-9,
+                                   atol=1e-9)
+    assert list(a.status) == list(b.status)
+    assert list(a["flags"]) == list(b["flags"])
+
+
+def test_incremental_crossref_matches_full_recompute(tmp_path, store_path):
+    # Fields AGD-0001..0004 at x = 200..800 (100 m squares on a 200 m grid).
+    import_records([fields_file(tmp_path / "f.geojson", 4)], handover="h", store=store_path)
+    _assert_materialised_equals_full(store_path)
+    # Field 1 fully cleared; field 2 half reduced; one release outside all fields.
+    import_clearance([_releases(tmp_path / "r1.geojson", [
+        ("R1", 190, -10, 120, 120, "2022-01-10", "cleared", {}),
+        ("R2", 400, 0, 50, 100, "2022-01-11", "reduced", {}),
+        ("R3", 5000, 5000, 100, 100, "2022-01-12", "cleared", {}),
+    ])], store=store_path)
+    _assert_materialised_equals_full(store_path)
+    # Items: two AP in field 1 linked to R1; an unlinked AT in field 3.
+    import_clearance([_items(tmp_path / "i.geojson", [
+        ("I1", 250, 50, "AP", "2022-01-10", "R1"), ("I2", 260, 50, "AP", "2022-01-10", "R1"),
+        ("I3", 650, 50, "AT", "2022-01-13", ""),
+    ])], store=store_path)
+    _assert_materialised_equals_full(store_path)
+    # A release with counts and no linked items over fields 3 and 4: apportioned.
+    import_clearance([_releases(tmp_path / "r2.geojson", [
+        ("R4", 650, 0, 200, 100, "2022-02-01", "cleared", {"found_ap": 10, "found_at": 0}),
+    ])], store=store_path)
+    _assert_materialised_equals_full(store_path)
+    # The handover is revised: field 4 removed, field 2 moved.
+    feats = json.loads((tmp_path / "f.geojson").read_text())["features"][:3]
+    feats[1]["geometry"] = json.loads(shapely.to_geojson(rect(3000, 0, 100, 100)))
+    import_records([write_geojson(tmp_path / "f2.geojson", feats)], handover="h",
+                   store=store_path)
+    _assert_materialised_equals_full(store_path)
+    table = minemap.crossref(store_path).set_index("record_id")
+    assert "AGD-0004" not in table.index
+    assert table.loc["AGD-0001", "status"] == "released"
+    assert table.loc["AGD-0001", "area_ha"] == pytest.approx(1.0, rel=1e-3)
+
+
+def test_as_of_filters_releases(tmp_path, store_path):
+    import_records([fields_file(tmp_path / "f.geojson", 1)], handover="h", store=store_path)
+    import_clearance([_releases(tmp_path / "r.geojson", [
+        ("R1", 200, 0, 50, 100, "2022-01-10", "cleared", {}),
+        ("R2", 250, 0, 50, 100, "2022-03-10", "reduced", {}),
+    ])], store=store_path)
+    early = minemap.crossref(store_path, as_of="2022-02-01").iloc[0]
+    late = minemap.crossref(store_path).iloc[0]
+    half = _geod_ha(rect(200, 0, 50, 100))
+    assert early.released_ha == pytest.approx(half, rel=1e-3)
+    assert early.status == "in_progress"
+    assert late.released_ha == pytest.approx(2 * half, rel=1e-3)
+    assert late.cleared_ha == pytest.approx(half, rel=1e-3)
+    assert late.status == "released"
+
+
+def test_export_revision_returns_past_state_exactly(tmp_path, store_path, cli):
+    import_records([fields_file(tmp_path / "a.geojson", 3, ap=10)], handover="h",
+                   store=store_path)
+    import_records([fields_file(tmp_path / "b.geojson", 3, ap=20)], handover="h",
+                   store=store_path)
+    out = tmp_path / "rev1.geojson"
+    assert cli("export", "-o", out, "--revision", 1).exit_code == 0
+    doc = json.loads(out.read_text())
+    assert "crs" not in doc
+    assert [f["properties"]["mines_ap"] for f in doc["features"]] == [10, 10, 10]
+    assert all(isinstance(f["properties"]["mines_ap"], int) for f in doc["features"])
+    # RFC 7946: exterior rings counter-clockwise.
+    for f in doc["features"]:
+        geom = shapely.geometry.shape(f["geometry"])
+        for poly in getattr(geom, "geoms", [geom]):
+            assert shapely.LinearRing(poly.exterior.coords).is_ccw
+    res = cli("export", "-o", out, "--revision", 2)
+    assert res.exit_code == 2 and "--overwrite" in res.output
+    assert cli("export", "-o", out, "--revision", 2, "--overwrite").exit_code == 0
+    assert {f["properties"]["mines_ap"] for f in json.loads(out.read_text())["features"]} == {20}
+    assert cli("export", "-o", out, "--revision", 9, "--overwrite").exit_code == 2
+
+
+@pytest.mark.parametrize("ext", [".geojson", ".gpkg", ".zip", ".kml"])
+def test_export_then_import_round_trip(tmp_path, store_path, ext):
+    src = fields_file(tmp_path / "a.geojson", 4, ap=7, at=3)
+    import_records([src], handover="h", store=store_path)
+    out = tmp_path / f"out{ext}"
+    minemap.export(out, store=store_path, layers="minefields")
+    back = minemap.read_records([out], handover="h")
+    assert not back.errors, back.errors
+    orig = Store(store_path).read("minefields")
+    got = back.minefields.set_index("record_id").loc[list(orig.record_id)]
+    assert list(got.mines_ap) == [7] * 4 and list(got.mines_total) == [10] * 4
+    for g, o in zip(got.geometry, orig.geometry):
+        assert shapely.hausdorff_distance(g, o) < 2e-6  # the 6-decimal precision
+
+
+def test_export_filters_and_errors(tmp_path, store_path, cli):
+    import_records([fields_file(tmp_path / "a.geojson", 3)], handover="h", store=store_path)
+    out = tmp_path / "x.geojson"
+    res = cli("export", "-o", out, "--district", "Ağdam", "--status", "not_started",
+              "--layer", "crossref")
+    assert res.exit_code == 0
+    assert len(json.loads(out.read_text())["features"]) == 3
+    res = cli("export", "-o", tmp_path / "y.geojson", "--district", "Atlantis")
+    assert res.exit_code == 2 and "Aghdam" in res.output
+    res = cli("export", "-o", tmp_path / "y.geojson", "--layer", "nope")
+    assert res.exit_code == 2 and "minefields" in res.output
+    res = cli("export", "-o", tmp_path / "y.geojson", "--status", "released")
+    assert res.exit_code == 0 and "warning" in res.output.lower()
+    assert json.loads((tmp_path / "y.geojson").read_text())["features"] == []
+    res = cli("export", "-o", tmp_path / "nodir" / "y.geojson")
+    assert res.exit_code == 2
+    res = cli("export", "-o", tmp_path / "y.txt")
+    assert res.exit_code == 2 and ".geojson" in res.output
+
+
+def test_crossref_cli_outputs(tmp_path, store_path, cli):
+    import_records([fields_file(tmp_path / "a.geojson", 2)], handover="h",
+                   store=store_path, handover_date="2021-06-12")
+    res = cli("crossref")
+    assert res.exit_code == 0 and "AGD-0001" in res.output and "total" in res.output
+    res = cli("crossref", "--json")
+    rows = json.loads(res.output)
+    assert [r["record_id"] for r in rows] == ["AGD-0001", "AGD-0002"]
+    assert set(rows[0]) == set(minemap.schema.CROSSREF_COLUMNS)
+    for ext in (".csv", ".geojson", ".gpkg"):
+        out = tmp_path / f"x{ext}"
+        assert cli("crossref", "-o", out).exit_code == 0
+        frame = pd.read_csv(out) if ext == ".csv" else pyogrio.read_dataframe(out)
+        assert list(frame.record_id) == ["AGD-0001", "AGD-0002"]
+    res = cli("crossref", "--by", "handover", "--json")
+    assert json.loads(res.output)[0]["handover_date"] == "2021-06-12"
+
+
+def test_map_cli_writes_escaped_html(tmp_path, store_path, cli):
+    payload = "<img src=x onerror=alert(1)>"
+    feats = [feature({"record_id": payload, "mines_ap": 1}, rect(0, 0, 100, 100))]
+    import_records([write_geojson(tmp_path / "x.geojson", feats)], handover="h",
+                   store=store_path)
+    out = tmp_path / "m.html"
+    res = cli("map", "-o", out, "--offline")
+    assert res.exit_code == 0, res.output
+    html = out.read_text()
+    assert payload not in html
+    assert "\\u003cimg src=x onerror=alert(1)\\u003e" in html
+    assert cli("map", "-o", out).exit_code == 2
+
+
+def test_info_and_history_json(tmp_path, store_path, cli):
+    import_records([fields_file(tmp_path / "a.geojson", 2)], handover="h", store=store_path)
+    res = cli("history", "--json")
+    (rev,) = json.loads(res.output)
+    assert set(rev) == {"revision", "kind", "handover", "sources", "sha256", "imported_at",
+                        "added", "changed", "removed"}
+    assert rev["sources"] == ["a.geojson"] and rev["added"] == ["AGD-0001", "AGD-0002"]
+    assert "2 fields, 24 mines recorded" in cli("info").output
+
+
+def test_clearance_validation_errors(tmp_path, store_path, cli):
+    bad = _releases(tmp_path / "r.geojson", [
+        ("R1", 0, 0, 50, 50, "03/04/2022", "cleared", {}),
+        ("R2", 0, 0, 50, 50, "2022-01-01", "exploded", {}),
+    ])
+    res = cli("import-clearance", bad)
+    assert res.exit_code == 1 and "r.geojson: record R1" in res.output
+    assert "ambiguous" in res.output
+    res = cli("validate", bad, "--kind", "clearance")
+    assert "record R2" in res.output and "outcome 'exploded'" in res.output
+    assert not store_path.exists() or Store(store_path).latest_revision() == 0
+
+
+def test_gpx_export_has_turning_points(tmp_path, store_path):
+    import gpxpy
+
+    import_records([fields_file(tmp_path / "a.geojson", 1)], handover="h", store=store_path)
+    out = tmp_path / "t.gpx"
+    minemap.export(out, store=store_path, layers="minefields")
+    gpx = gpxpy.parse(out.read_text())
+    assert [w.name for w in gpx.waypoints] == [f"AGD-0001-TP{i}" for i in range(1, 5)]
+
+
+def test_frames_are_geodataframes(tmp_path, store_path):
+    import_records([fields_file(tmp_path / "a.geojson", 1)], handover="h", store=store_path)
+    assert isinstance(minemap.crossref(store_path), gpd.GeoDataFrame)
+    assert isinstance(minemap.crossref(store_path, by="handover"), pd.DataFrame)
