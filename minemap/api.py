@@ -64,21 +64,27 @@ def minefield_table(
     as_of: str | _dt.date | None = None,
     revision: int | None = None,
     progress: Callable[[int, int], Any] | None = None,
-) -> gpd.GeoDataFrame:
+    geometry: bool = True,
+) -> gpd.GeoDataFrame | pd.DataFrame:
     """Minefields joined with their crossref row (DESIGN §5), with geometry.
 
     The stored, materialised crossref is used for the latest revision with
-    no ``as_of``; otherwise the table is recomputed for that state.
+    no ``as_of``; otherwise the table is recomputed for that state.  With
+    ``geometry=False`` and a current stored table, only that table is read
+    (no geometries are decoded): the fast path of ``minemap crossref``.
     """
     st = open_store(store)
     _require(st)
     as_of = _as_of(as_of)
-    fields = st.read("minefields", revision=revision)
-    stored, state = st.read_crossref()
     latest = st.latest_revision()
-    if as_of is None and (revision is None or revision == latest) and state == latest and len(
-        stored
-    ) == len(fields):
+    fresh = as_of is None and (revision is None or revision == latest)
+    if fresh and not geometry:
+        stored, state = st.read_crossref()
+        if state == latest:
+            return stored
+    fields = st.read("minefields", revision=revision)
+    stored, state = st.read_crossref() if fresh else (None, -1)
+    if fresh and state == latest and len(stored) == len(fields):
         table = stored
     else:
         releases = st.read("releases", revision=revision)
@@ -98,6 +104,7 @@ def crossref(
     as_of: str | _dt.date | None = None,
     revision: int | None = None,
     progress: Callable[[int, int], Any] | None = None,
+    geometry: bool = True,
 ) -> pd.DataFrame | gpd.GeoDataFrame:
     """The cross-reference tables of DESIGN §5.
 
@@ -113,13 +120,19 @@ def crossref(
         before this date.
     revision
         Records (and everything else) as of this store revision.
+    geometry
+        ``by="minefield"`` only: include the fields' geometry (a
+        GeoDataFrame); ``False`` gives a plain DataFrame, faster.
     """
     if by not in ("minefield", "district", "handover"):
         raise UsageError(f"--by {by}: choose minefield, district or handover")
     st = open_store(store)
-    table = minefield_table(st, as_of=as_of, revision=revision, progress=progress)
+    table = minefield_table(st, as_of=as_of, revision=revision, progress=progress,
+                            geometry=geometry or by != "minefield")
     as_of = _as_of(as_of)
     if by == "minefield":
+        if not geometry:
+            return pd.DataFrame(table[list(schema.CROSSREF_COLUMNS)])
         cols = [*schema.CROSSREF_COLUMNS, "geometry"]
         return gpd.GeoDataFrame(table[cols], geometry="geometry", crs="EPSG:4326")
     fields = st.read("minefields", revision=revision)

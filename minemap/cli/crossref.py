@@ -40,7 +40,8 @@ def command(ctx, as_of, by, revision, output, overwrite, as_json):
             bar.update(task, completed=done, total=total)
 
         table = crossref(options.get_store(ctx), by=by, as_of=as_of, revision=revision,
-                         progress=progress)
+                         progress=progress,
+                         geometry=bool(output) and not output.endswith(".csv"))
     if output:
         _write(table, Path(output), overwrite=overwrite)
         click.echo(f"wrote {len(table)} rows to {output}")
