@@ -67,8 +67,11 @@ def make_data(n_fields: int, n_releases: int, n_items: int, seed: int = 4):
     """Synthetic fields, releases and items (GeoDataFrames, EPSG:4326)."""
     rng = np.random.default_rng(seed)
     n_clusters = max(10, n_fields // 40)
-    ccx = rng.uniform(LON0, LON1, n_clusters)
-    ccy = rng.uniform(LAT0, LAT1, n_clusters)
+    # The same density at every size: 100k fields fill the area of interest,
+    # fewer fields a proportionally smaller part of it.
+    side = min(1.0, np.sqrt(n_fields / 100_000))
+    ccx = rng.uniform(LON0, LON0 + side * (LON1 - LON0), n_clusters)
+    ccy = rng.uniform(LAT0, LAT0 + side * (LAT1 - LAT0), n_clusters)
     c = rng.integers(0, n_clusters, n_fields)
     fx = ccx[c] + rng.normal(0, 0.02, n_fields)
     fy = ccy[c] + rng.normal(0, 0.02, n_fields)
