@@ -609,9 +609,10 @@ def _run_chunks(
         else:
             ctx = multiprocessing.get_context("fork")
             with ctx.Pool(jobs) as pool:
-                for res in pool.imap_unordered(func, chunks):
+                # In order, so that each result is known to belong to its chunk.
+                for c, res in zip(chunks, pool.imap(func, chunks)):
                     out.append(res)
-                    done += len(res["pos"]) if isinstance(res, dict) else len(res[0])
+                    done += len(c)
                     if progress is not None:
                         progress(done, n)
     finally:
