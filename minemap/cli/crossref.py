@@ -55,7 +55,20 @@ def command(ctx, as_of, by, revision, output, overwrite, as_json):
         # --json give all of them.
         plain = plain[["record_id", "handover", "district", "mines_total", "area_ha",
                        "released_pct", "cleared_pct", "found_mines", "remaining_est", "status"]]
-    print_table(plain, title=f"crossref by {by}" + (f" as of {as_of}" if as_of else ""))
+    title = f"crossref by {by}" + (f" as of {as_of}" if as_of else "")
+    if by == "district":
+        # The district table ends with its own total row (district ""); the
+        # terminal shows the main figures, and the reported ones beside the
+        # polygons' for the reported periods (all columns with -o/--json).
+        main = [c for c in ("district", "minefields", "mines_recorded", "area_ha",
+                            "released_ha", "cleared_ha", "found_ap", "found_at", "found_uxo",
+                            "remaining_est", "period_cleared_ha", "reported_ha",
+                            "diff_cleared_ha") if c in plain]
+        shown = plain[main].copy()
+        shown["district"] = shown["district"].replace("", "total")
+        print_table(shown, title=title, totals=False, transpose=False)
+        return
+    print_table(plain, title=title)
 
 
 def _write(table, path: Path, *, overwrite: bool) -> None:

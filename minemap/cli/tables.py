@@ -8,32 +8,63 @@ from rich.console import Console
 from rich.table import Table
 
 _MAX_ROWS = 40
+# Wide tables with few rows (by handover, by district) read better turned
+# on their side: one column per handover or district.
+_TRANSPOSE_COLUMNS = 10
+_TRANSPOSE_ROWS = 16
 
 
-def print_table(frame: pd.DataFrame, *, title: str = "") -> None:
-    """Print a frame as a table, with a totals row for numeric columns."""
-    console = Console(width=max(Console().width, 160))
-    table = Table(title=title, show_lines=False)
-    cols = list(frame.columns)
+def _totals(frame: pd.DataFrame) -> list[str]:
+    out = []
+    for c in frame.columns:
+        s = frame[c]
+        summable = (pd.api.types.is_numeric_dtype(s) and s.dtype != bool
+                    and not str(c).endswith(("_pct", "_m", "_date")))
+        out.append(_fmt(s.sum()) if summable else "")
+    return out
+
+
+def print_table(frame: pd.DataFrame, *, title: str = "", totals: bool = True,
+                transpose: bool | None = None, console: Console | None = None) -> None:
+    """Print a frame as a table, with a totals row for summable columns.
+
+    Parameters
+    ----------
+    totals
+        Add a totals row (off for tables that carry their own).
+    transpose
+        One column per row of ``frame``; by default for wide, short tables.
+    """
+    console = console or Console(width=max(Console().width, 140))
+    table = Table(title=title)
+    cols = [str(c) for c in frame.columns]
+    if transpose is None:
+        transpose = len(cols) > _TRANSPOSE_COLUMNS and len(frame) <= _TRANSPOSE_ROWS
+    if transpose:
+        table.add_column("", justify="left")
+        for label in frame.iloc[:, 0].astype(str):
+            table.add_column(label or "total", justify="right", overflow="fold")
+        if totals:
+            table.add_column("total", justify="right", style="bold")
+        sums = _totals(frame) if totals else None
+        for j, c in enumerate(cols[1:], start=1):
+            cells = [_fmt(v) for v in frame.iloc[:, j]]
+            table.add_row(c, *cells, *([sums[j]] if sums else []))
+        console.print(table)
+        return
     for c in cols:
         numeric = pd.api.types.is_numeric_dtype(frame[c])
-        table.add_column(str(c), justify="right" if numeric else "left")
-    shown = frame.head(_MAX_ROWS)
-    for row in shown.itertuples(index=False):
+        table.add_column(c.replace("_", " "), justify="right" if numeric else "left",
+                         overflow="fold")
+    for row in frame.head(_MAX_ROWS).itertuples(index=False):
         table.add_row(*(_fmt(v) for v in row))
     if len(frame) > _MAX_ROWS:
-        table.add_row(*([f"… {len(frame) - _MAX_ROWS} more rows (use -o or --json)"]
-                        + [""] * (len(cols) - 1)))
-    totals = []
-    for c in cols:
-        s = frame[c]
-        if pd.api.types.is_numeric_dtype(s) and not c.endswith(("_pct", "_m")) and s.dtype != bool:
-            totals.append(_fmt(s.sum()))
-        else:
-            totals.append("")
-    if totals:
-        totals[0] = f"total ({len(frame)})"
-        table.add_row(*totals, style="bold")
+        table.add_row(f"… {len(frame) - _MAX_ROWS} more rows (use -o or --json)",
+                      *[""] * (len(cols) - 1))
+    if totals and cols:
+        sums = _totals(frame)
+        sums[0] = f"total ({len(frame)})"
+        table.add_row(*sums, style="bold")
     console.print(table)
 
 
