@@ -237,3 +237,43 @@ def test_frames_are_geodataframes(tmp_path, store_path):
     import_records([fields_file(tmp_path / "a.geojson", 1)], handover="h", store=store_path)
     assert isinstance(minemap.crossref(store_path), gpd.GeoDataFrame)
     assert isinstance(minemap.crossref(store_path, by="handover"), pd.DataFrame)
+
+
+def test_traverse_and_gis_files_in_one_handover(tmp_path, store_path, cli):
+    from pathlib import Path
+
+    data = Path(__file__).parent / "data" / "traverse"
+    gis = fields_file(tmp_path / "g.geojson", 2)
+    res = cli("import-records", gis, data / "agd_0142.yaml", "--handover", "aghdam-2021-06-12")
+    assert res.exit_code == 0, res.output
+    assert "misclosure" in res.output  # the traverse's closure is reported on import
+    st = Store(store_path)
+    fields = st.read("minefields").set_index("record_id")
+    assert set(fields.index) == {"AGD-0001", "AGD-0002", "AGD-0142"}
+    rec = fields.loc["AGD-0142"]
+    assert rec.source_crs == "EPSG:28408" and "Pulkovo 1942" in rec.transformation
+    assert rec.mines_total == 76 and rec.misclosure_m > 0
+    assert "reference_point" in rec.raw  # the record as received
+    verts = st.read("vertices")
+    assert {"TP1", "TP2", "TP3", "TP4"} <= set(verts.label)
+    rows = st.read("mine_rows")
+    assert list(rows.mines) == [40] and list(rows.record_id) == ["AGD-0142"]
+    # rows (40) disagree with the record's 76 mines
+    assert "row_count_mismatch" in rec["flags"]
+    res = cli("history", "--json")
+    assert json.loads(res.output)[0]["sources"] == ["g.geojson", "agd_0142.yaml"]
+
+
+def test_traverse_refusal_names_file_record_and_leg(tmp_path, store_path, cli):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "record_id: X-1\nreference_point: {lat: 39.98, lon: 46.93}\nangle_unit: mil6000\n"
+        "north: grid\nclosed: true\nlegs:\n  - {bearing: '10-00', distance_m: 100}\n"
+        "  - {bearing: '65-00', distance_m: 100}\n  - {bearing: '30-00', distance_m: -5}\n"
+        "  - {bearing: '45-00', distance_m: 100}\n")
+    res = cli("validate", bad)
+    assert res.exit_code == 1
+    assert "bad.yaml" in res.output and "X-1" in res.output and "leg 2" in res.output
+    assert "leg 3" in res.output
+    assert cli("import-records", bad, "--handover", "h").exit_code == 1
+    assert not store_path.exists() or Store(store_path).latest_revision() == 0
