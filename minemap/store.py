@@ -365,6 +365,42 @@ class Store:
             "CREATE TABLE crossref_state (id INTEGER PRIMARY KEY CHECK (id = 1), revision INTEGER)"
         )
         self._register(conn, "crossref_current", None, "materialised crossref, latest revision")
+        extra = ", ".join(f"c.{c}" for c in schema.CROSSREF_COLUMNS
+                          if c not in ("record_id", "handover", "district", "mines_total",
+                                       "area_ha", "flags"))
+        base = ", ".join(f'm."{c}"' for c in schema.MINEFIELD_COLUMNS if c != "raw")
+        conn.execute(
+            f"CREATE VIEW crossref AS SELECT m.fid AS fid, m.geom AS geom, {base}, {extra},"
+            " m.rev_from AS revision FROM minefields_versions m LEFT JOIN crossref_current c"
+            " ON c.handover = m.handover AND c.record_id = m.record_id WHERE m.rev_to IS NULL"
+        )
+        self._register(conn, "crossref", "MULTIPOLYGON",
+                       "current minefields with their status, released and remaining")
+        self._create_styles(conn)
+
+    def _create_styles(self, conn: sqlite3.Connection) -> None:
+        # QGIS reads default styles from layer_styles, so the store's layers
+        # open coloured by status, outcome and item type with no set-up.
+        conn.execute(
+            "CREATE TABLE layer_styles (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+            " f_table_catalog TEXT(256), f_table_schema TEXT(256), f_table_name TEXT(256),"
+            " f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT, styleSLD TEXT,"
+            " useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30),"
+            " update_time DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))"
+        )
+        self._register(conn, "layer_styles", None, "QGIS default styles")
+        styles = {
+            "crossref": "status.qml", "minefields": "minefields.qml",
+            "releases": "clearance.qml", "items": "items.qml", "incidents": "incidents.qml",
+            "districts": "districts.qml", "mine_rows": "mine_rows.qml",
+        }
+        conn.executemany(
+            "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name,"
+            " f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description,"
+            " owner, ui) VALUES ('', '', ?, 'geom', ?, ?, '', 1, ?, '', '')",
+            [(layer, layer, _qml(qml), f"minemap default style ({qml})")
+             for layer, qml in styles.items()],
+        )
 
     def _register(self, conn, table: str, geometry_type: str | None, description: str) -> None:
         conn.execute(
@@ -889,6 +925,12 @@ def read_layer(
         return frame
     geoms = _decode([r[0] for r in rows]) if rows else np.array([], dtype=object)
     return gpd.GeoDataFrame(frame, geometry=geoms, crs="EPSG:4326")
+
+
+def _qml(name: str) -> str:
+    from importlib import resources
+
+    return (resources.files("minemap") / "styles" / name).read_text(encoding="utf-8")
 
 
 def _has_table(conn: sqlite3.Connection, name: str) -> bool:

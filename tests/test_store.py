@@ -155,3 +155,19 @@ def test_concurrent_imports_both_land(tmp_path, store_path):
     assert st.latest_revision() == 3
     got = st.read("minefields").groupby("handover").size().to_dict()
     assert got == {"seed": 1, "one": 1000, "two": 1000}
+
+
+def test_store_opens_styled_in_qgis(tmp_path, store_path):
+    """The crossref view carries status; layer_styles holds default QGIS styles."""
+    import warnings
+
+    import_records([fields_file(tmp_path / "a.geojson", 2)], handover="h", store=store_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # GDAL must find nothing non-conformant
+        frame = pyogrio.read_dataframe(store_path, layer="crossref")
+        styles = pyogrio.read_dataframe(store_path, layer="layer_styles")
+    assert list(frame.status) == ["not_started", "not_started"]
+    assert list(frame.remaining_est) == [12.0, 12.0]
+    row = styles.set_index("f_table_name").loc["crossref"]
+    assert bool(row.useAsDefault) and "status" in row.styleQML
+    assert {"releases", "items", "minefields"} <= set(styles.f_table_name)
