@@ -549,6 +549,19 @@ def _open(store: Store | PathLike | None) -> Store:
     return store if isinstance(store, Store) else Store(default_store_path(store))
 
 
+def _plan(kind: str, frames: dict, provenance: list[Source], options: dict | None = None,
+          **kw) -> ImportPlan:
+    """An import plan with the provenance of its source files."""
+    return ImportPlan(
+        kind=kind, frames=frames,
+        sources=[s.name for s in provenance], sha256=[s.sha256 for s in provenance],
+        options=options or {},
+        source_crs=[s.source_crs for s in provenance],
+        transformation=[s.transformation for s in provenance],
+        **kw,
+    )
+
+
 def _apply(store: Store, plan: ImportPlan) -> ImportResult:
     from minemap.materialise import refresh_crossref
 
@@ -598,20 +611,17 @@ def import_records(
     )
     raise_for_problems(rs.problems)
     st = _open(store)
-    plan = ImportPlan(
-        kind="records",
-        frames={"minefields": rs.minefields, "vertices": rs.vertices, "mine_rows": rs.rows},
-        sources=[s.name for s in rs.sources],
-        sha256=[s.sha256 for s in rs.sources],
-        options={
+    plan = _plan(
+        "records",
+        {"minefields": rs.minefields, "vertices": rs.vertices, "mine_rows": rs.rows},
+        rs.sources,
+        {
             "add": add, "crs": crs, "layer": layer, "map": column_map or {},
             "repair": repair, "accept_misclosure": accept_misclosure,
             "aoi": list(aoi or settings.aoi), "handover_date": handover_date or "",
         },
         handover=handover,
         handover_date=handover_date or "",
-        source_crs=[s.source_crs for s in rs.sources],
-        transformation=[s.transformation for s in rs.sources],
         replace=not add,
         allow_removals=allow_removals,
     )
@@ -641,13 +651,8 @@ def import_clearance(
     dist = _store_districts(st)
     releases = _assign_districts(releases, dist)
     items = _assign_districts(items, dist)
-    plan = ImportPlan(
-        kind="clearance", frames={"releases": releases, "items": items},
-        sources=[s.name for s in provenance], sha256=[s.sha256 for s in provenance],
-        options={"crs": crs, "layer": layer, "map": column_map or {}},
-        source_crs=[s.source_crs for s in provenance],
-        transformation=[s.transformation for s in provenance],
-    )
+    plan = _plan("clearance", {"releases": releases, "items": items}, provenance,
+                 {"crs": crs, "layer": layer, "map": column_map or {}})
     return _apply(st, plan), problems
 
 
@@ -662,13 +667,8 @@ def import_incidents(
     raise_for_problems(problems)
     st = _open(store)
     frame = _assign_districts(frame, _store_districts(st))
-    plan = ImportPlan(
-        kind="incidents", frames={"incidents": frame},
-        sources=[s.name for s in provenance], sha256=[s.sha256 for s in provenance],
-        options={"crs": crs, "layer": layer, "map": column_map or {}},
-        source_crs=[s.source_crs for s in provenance],
-        transformation=[s.transformation for s in provenance],
-    )
+    plan = _plan("incidents", {"incidents": frame}, provenance,
+                 {"crs": crs, "layer": layer, "map": column_map or {}})
     return _apply(st, plan), problems
 
 
@@ -679,12 +679,9 @@ def import_districts(
     """Import district boundaries; they replace the previous set."""
     frame, problems, src = read_districts(source, name_field=name_field, layer=layer, crs=crs)
     raise_for_problems(problems)
-    plan = ImportPlan(
-        kind="districts", frames={"districts": frame}, sources=[src.name], sha256=[src.sha256],
-        options={"name_field": name_field, "crs": crs, "layer": layer},
-        source_crs=[src.source_crs], transformation=[src.transformation], replace=True,
-        allow_removals=True,
-    )
+    plan = _plan("districts", {"districts": frame}, [src],
+                 {"name_field": name_field, "crs": crs, "layer": layer},
+                 replace=True, allow_removals=True)
     return _apply(_open(store), plan), problems
 
 
@@ -725,10 +722,7 @@ def import_report(
     """Import weekly report texts or CSV (keyed by period; upserts)."""
     frame, problems, provenance = read_report_files(sources)
     raise_for_problems(problems)
-    plan = ImportPlan(
-        kind="reports", frames={"reports": frame},
-        sources=[s.name for s in provenance], sha256=[s.sha256 for s in provenance],
-    )
+    plan = _plan("reports", {"reports": frame}, provenance)
     return _apply(_open(store), plan), problems
 
 
