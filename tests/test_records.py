@@ -294,3 +294,19 @@ def test_readers_never_crash(tmp_path, coords, near, ap, rid):
     else:
         row = rs.minefields.iloc[0]
         assert row.area_ha > 0 and row.geometry.is_valid
+
+
+def test_broken_json_names_the_position(tmp_path, cli):
+    path = tmp_path / "broken.geojson"
+    path.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature",')
+    res = cli("import-records", path, "--handover", "h")
+    assert res.exit_code == 1
+    assert "broken.geojson: not valid JSON" in res.output and "line 1" in res.output
+
+
+def test_csv_row_with_extra_fields_is_refused_not_shifted(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("record_id,wkt\nA,POLYGON((46.9 39.9, 46.91 39.9, 46.91 39.91, 46.9 39.9))\n")
+    errors = _errors(read_records([path], handover="h"))
+    assert errors == ["x.csv: line 2 has 5 fields, the header 2 (quote WKT values that contain"
+                      " commas)"]

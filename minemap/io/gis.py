@@ -10,6 +10,7 @@ extracted, so a member named ``../x`` cannot escape its folder.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import zipfile
@@ -131,6 +132,13 @@ def _read_ogr(path: str, name: str, layer: str | None, id_columns) -> gpd.GeoDat
             raise UsageError(
                 f"{name}: no layer {layer!r}; layers are: {', '.join(layers) or 'none'}"
             ) from None
+        if path.lower().endswith((".geojson", ".json")):
+            try:
+                json.loads(Path(path).read_text(encoding="utf-8"))
+            except json.JSONDecodeError as jexc:
+                raise DataError(f"{name}: not valid JSON: {jexc}") from None
+            except UnicodeDecodeError as uexc:
+                raise DataError(f"{name}: not UTF-8 text: {uexc}") from None
         located = _fiona_locate(path, layer, name, id_columns)
         raise DataError(located or f"{name}: cannot be read: {msg}") from None
 
@@ -241,7 +249,20 @@ def _read_kml(path: Path) -> gpd.GeoDataFrame:
 
 def _read_csv(path: Path, id_columns: tuple[str, ...]) -> gpd.GeoDataFrame:
     try:
+        # A row with more or fewer fields than the header (an unquoted WKT,
+        # say) is refused, never shifted into other columns or cut.
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            rows = csv.reader(fh)
+            header = next(rows, [])
+            for number, row in enumerate(rows, start=2):
+                if row and len(row) != len(header):
+                    raise DataError(
+                        f"{path.name}: line {number} has {len(row)} fields, the header"
+                        f" {len(header)} (quote WKT values that contain commas)"
+                    )
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except DataError:
+        raise
     except Exception as exc:  # noqa: BLE001
         raise DataError(f"{path.name}: cannot be read as CSV: {exc}".splitlines()[0]) from None
     lower = {c.lower(): c for c in frame.columns}
