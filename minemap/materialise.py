@@ -57,8 +57,12 @@ def refresh_crossref(store: Store, conn, revision: int, touched: dict[str, list]
 
     geoms = [g for g in touched.get("releases", []) + touched.get("items", []) if g is not None]
     if touched.get("items"):
-        new_items = read_layer(conn, "items", revision, where="rev_from = ?", params=(revision,))
-        ids = sorted({r for r in new_items["report_id"] if r})
+        # Items added, changed or removed by this revision that name a
+        # release decide whether that release's counts are apportioned, so
+        # the fields under the release are touched too.
+        ids = sorted(r for (r,) in conn.execute(
+            "SELECT DISTINCT report_id FROM items_versions WHERE (rev_from = ? OR rev_to = ?)"
+            " AND report_id != ''", (revision, revision)))
         for chunk in (ids[i:i + 900] for i in range(0, len(ids), 900)):
             linked = read_layer(conn, "releases", revision,
                                 where=f"report_id IN ({','.join('?' * len(chunk))})",
