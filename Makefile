@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 OUT ?= demo_output
 
-.PHONY: demo test lint browser clean bench docs samples
+.PHONY: demo test lint browser clean bench docs samples screenshot
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -36,6 +36,10 @@ samples: $(VENV)/.installed
 
 docs: $(VENV)/.installed
 	$(PY) tools/make_cli_docs.py > docs/cli.md
+
+# Keeps docs/map.png (the README's picture) in step with the sample map.
+screenshot: demo browser
+	$(PY) tools/screenshot.py $(OUT)/map.html -o docs/map.png
 
 clean:
 	rm -rf $(OUT) .pytest_cache build *.egg-info
