@@ -178,7 +178,15 @@ def _vertex_gaps(geoms, ok, name, names) -> list[Problem]:
     if len(coords) < 2:
         return []
     same = idx[1:] == idx[:-1]
-    _, _, dist = _GEOD.inv(coords[:-1, 0], coords[:-1, 1], coords[1:, 0], coords[1:, 1])
+    # Two points whose coordinates differ by at most d degrees are at most
+    # √2·d·111.3 km apart anywhere on Earth, so only pairs that differ by
+    # more than limit / (2 × 111.3 km) degrees can exceed the limit.
+    step = np.abs(np.diff(coords, axis=0)).max(axis=1)
+    cand = np.flatnonzero(same & (step > settings.max_vertex_gap_m / (2 * 111_320)))
+    dist = np.zeros(len(same))
+    if len(cand):
+        _, _, dist[cand] = _GEOD.inv(coords[cand, 0], coords[cand, 1], coords[cand + 1, 0],
+                                     coords[cand + 1, 1])
     far = same & (dist > settings.max_vertex_gap_m)
     out = []
     for r in sorted(set(idx[1:][far])):
@@ -196,13 +204,18 @@ def overlap_warnings(frame: gpd.GeoDataFrame, name: str, names: list[str]) -> li
     if good.sum() < 2:
         return []
     idx = np.flatnonzero(good)
-    utm, _ = to_utm(geoms[idx])
-    tree = shapely.STRtree(utm)
-    a, b = tree.query(utm, predicate="intersects")
+    ll = geoms[idx]
+    tree = shapely.STRtree(ll)
+    a, b = tree.query(ll, predicate="intersects")
     keep = a < b
     a, b = a[keep], b[keep]
     if not len(a):
         return []
+    # Shares are ratios of areas of neighbouring shapes, so they are measured
+    # in metres only for the overlapping pairs.
+    pairs = np.unique(np.concatenate([a, b]))
+    utm = np.empty(len(ll), dtype=object)
+    utm[pairs], _ = to_utm(ll[pairs])
     inter = shapely.area(shapely.intersection(utm[a], utm[b]))
     smaller = np.minimum(shapely.area(utm[a]), shapely.area(utm[b]))
     share = np.divide(inter, smaller, out=np.zeros_like(inter), where=smaller > 0)

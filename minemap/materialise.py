@@ -42,7 +42,8 @@ def refresh_crossref(store: Store, conn, revision: int, touched: dict[str, list]
     revision
         The revision being written.
     touched
-        Geometries added or removed per layer by this revision.
+        Geometries added or removed per layer by this revision, and under
+        ``"inserted"`` the rows written per layer (frames), if known.
     """
     from minemap.crossref import affected_fields, crossref_minefields
 
@@ -51,7 +52,10 @@ def refresh_crossref(store: Store, conn, revision: int, touched: dict[str, list]
     closed = conn.execute(
         "SELECT handover, record_id FROM minefields_versions WHERE rev_to = ?", (revision,)
     ).fetchall()
-    new = read_layer(conn, "minefields", revision, where="rev_from = ?", params=(revision,))
+    new = touched.get("inserted", {}).get("minefields")
+    if new is None:
+        new = read_layer(conn, "minefields", revision, where="rev_from = ?",
+                         params=(revision,))
     renewed = set(zip(new["handover"], new["record_id"]))
     gone = [k for k in closed if tuple(k) not in renewed]
 

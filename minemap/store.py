@@ -607,13 +607,14 @@ class Store:
             added: list[str] = []
             changed: list[str] = []
             removed: list[str] = []
-            touched: dict[str, list] = {}
+            touched: dict[str, Any] = {"inserted": {}}
             for layer in KINDS[plan.kind]:
                 frame = plan.frames.get(layer)
                 if frame is None:
                     continue
-                a, c, r, geoms = self._write_layer(conn, layer, frame, plan, revision, added)
+                a, c, r, geoms, inserted = self._write_layer(conn, layer, frame, plan, revision)
                 touched[layer] = geoms
+                touched["inserted"][layer] = inserted
                 if layer == main_layer:
                     added, changed, removed = a, c, r
                 elif plan.kind == "clearance":
@@ -688,7 +689,7 @@ class Store:
         what = f"handover {plan.handover}" if plan.kind == "records" else f"{plan.kind}"
         return f"identical to the latest {what} import; nothing to do"
 
-    def _write_layer(self, conn, layer, frame, plan, revision, parent_added):
+    def _write_layer(self, conn, layer, frame, plan, revision):
         spec = LAYERS[layer]
         frame = frame.reset_index(drop=True)
         values = _coerce(frame, spec)
@@ -776,12 +777,19 @@ class Store:
                      in zip(fids, b.tolist(), ok) if k],
                 )
         geoms_touched: list = []
+        # The rows written, as a frame, so the crossref refresh need not read
+        # them back.
+        inserted = gpd.GeoDataFrame(
+            values.iloc[insert].assign(revision=revision).reset_index(drop=True),
+            geometry=list(np.asarray(frame.geometry.values, dtype=object)[insert]),
+            crs="EPSG:4326",
+        ) if spec.geometry_type else None
         if spec.geometry_type:
             old = _decode([b for b in touched_blobs if b is not None]) if touched_blobs else []
             new = np.asarray(frame.geometry.values, dtype=object)[insert] if insert else []
             geoms_touched = [*list(old), *list(new)]
             self._update_extent(conn, layer)
-        return added, changed, removed, geoms_touched
+        return added, changed, removed, geoms_touched, inserted
 
     def _update_extent(self, conn, layer: str) -> None:
         # The envelope sits in the blob header: bytes 9-40 are minx, maxx,
