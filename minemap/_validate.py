@@ -124,9 +124,9 @@ def check_geometries(
 
     if polygonal and ok.any():
         geoms = geoms.copy()
-        geoms[ok] = shapely.remove_repeated_points(geoms[ok], tolerance=0.0)
         # Fewer than 3 distinct vertices: no area.  Counted for all rows at
-        # once by sorting (row, x, y) and counting changes.
+        # once by sorting (row, x, y) and counting changes, before duplicate
+        # vertices are dropped (which would collapse such a ring).
         xy, owner = shapely.get_coordinates(geoms[ok], return_index=True)
         order = np.lexsort((xy[:, 1], xy[:, 0], owner))
         xy, owner = xy[order], owner[order]
@@ -136,6 +136,17 @@ def check_geometries(
         for i in np.flatnonzero(ok)[distinct < 3]:
             problems.append(Problem(name, names[i], "fewer than 3 distinct vertices"))
             ok[i] = False
+        try:
+            geoms[ok] = shapely.remove_repeated_points(geoms[ok], tolerance=0.0)
+        except shapely.errors.GEOSException:
+            # Some ring (a hole, say) collapses to fewer than 3 points: find it.
+            for i in np.flatnonzero(ok):
+                try:
+                    geoms[i] = shapely.remove_repeated_points(geoms[i], tolerance=0.0)
+                except shapely.errors.GEOSException:
+                    problems.append(Problem(name, names[i], "a ring has fewer than 3"
+                                            " distinct vertices"))
+                    ok[i] = False
         invalid = ok & ~shapely.is_valid(geoms)
         for i in np.flatnonzero(invalid):
             reason = shapely.is_valid_reason(geoms[i])

@@ -310,3 +310,24 @@ def test_csv_row_with_extra_fields_is_refused_not_shifted(tmp_path):
     errors = _errors(read_records([path], handover="h"))
     assert errors == ["x.csv: line 2 has 5 fields, the header 2 (quote WKT values that contain"
                       " commas)"]
+
+
+def test_line_separator_characters_in_values(tmp_path):
+    """U+2028 and friends in a property must not split the record in two."""
+    feats = [feature({"record_id": "A\u2028B", "mine_types": "PMN\u2029\x1c"},
+                     rect(0, 0, 50, 50))]
+    rs = read_records([write_geojson(tmp_path / "u.geojson", feats)], handover="h")
+    assert not _errors(rs)
+    assert list(rs.minefields.record_id) == ["A\u2028B"]
+    assert json.loads(rs.minefields.raw.iloc[0])["mine_types"] == "PMN\u2029\x1c"
+
+
+def test_collapsed_hole_is_refused_cleanly(tmp_path):
+    outer = list(rect(0, 0, 300, 300).exterior.coords)
+    p = rect(100, 100, 10, 10).exterior.coords[0]
+    poly = {"type": "Polygon", "coordinates": [outer, [p, p, p, p]]}
+    feat = {"type": "Feature", "properties": {"record_id": "H-1"}, "geometry": poly}
+    path = tmp_path / "hole.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feat]}))
+    errors = _errors(read_records([path], handover="h"))
+    assert errors and errors[0].startswith("hole.geojson: record H-1: ")

@@ -401,8 +401,10 @@ def read_features(
 
     props = frame.drop(columns=frame.geometry.name)
     raw_props = (
+        # split("\n"), not splitlines(): JSON escapes newlines in values, but
+        # not U+2028 and the other characters splitlines() also breaks at.
         props.to_json(orient="records", lines=True, force_ascii=False, date_format="iso")
-        .splitlines()
+        .rstrip("\n").split("\n")
         if len(props.columns)
         else ["{}"] * len(frame)
     )
