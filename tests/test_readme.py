@@ -64,3 +64,17 @@ def test_readme_cli_tour_runs(tmp_path, monkeypatch):
         ran += 1
     assert ran >= 10
     assert (tmp_path / "tour.gpkg").exists() and (tmp_path / "map.html").exists()
+
+
+def test_readme_traverse_csv_example_imports(tmp_path):
+    """The README's traverse CSV example reads as one valid record."""
+    import minemap
+
+    text = (ROOT / "README.md").read_text()
+    block = text.split("```csv", 1)[1].split("```", 1)[0].strip() + "\n"
+    path = tmp_path / "example.csv"
+    path.write_text(block)
+    rs = minemap.read_records([path], handover="h")
+    assert not rs.errors, rs.errors
+    assert list(rs.minefields.record_id) == ["AGD-0142"]
+    assert list(rs.rows.mines) == [40]
