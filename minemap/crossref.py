@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
+from pyproj import Proj, Transformer
 
 from minemap import settings
 from minemap._errors import UsageError
@@ -1012,8 +1012,9 @@ def _inside_outside(
     footprint: shapely.Geometry,
     pts_ll: np.ndarray,
     pts_utm: np.ndarray,
+    epsg: int,
 ) -> tuple[int, np.ndarray]:
-    """Points in the footprint: count inside a field, distances of the rest."""
+    """Points in the footprint: count inside a field, ground distances of the rest."""
     if len(pts_ll) == 0:
         return 0, np.zeros(0)
     shapely.prepare(footprint)
@@ -1030,7 +1031,12 @@ def _inside_outside(
     if len(out_utm) == 0:
         return int(inside.sum()), np.zeros(0)
     _, dist = shapely.STRtree(f_utm).query_nearest(out_utm, return_distance=True, all_matches=False)
-    return int(inside.sum()), np.asarray(dist, dtype=float)
+    # Grid distances become ground distances by the projection's point scale
+    # factor (conformal, so one factor per point; it barely changes over the
+    # few hundred metres to the nearest field).
+    out_ll = shapely.get_coordinates(p_ll[~inside])
+    k = Proj(f"EPSG:{epsg}").get_factors(out_ll[:, 0], out_ll[:, 1]).meridional_scale
+    return int(inside.sum()), np.asarray(dist, dtype=float) / np.asarray(k, dtype=float)
 
 
 def crossref_handovers(
@@ -1110,10 +1116,12 @@ def crossref_handovers(
             hull = shapely.convex_hull(shapely.MultiPoint(shapely.get_coordinates(g_utm)))
             fp = shapely.buffer(hull, buf, quad_segs=32)
             inside, dist = _inside_outside(
-                geoms, g_utm, fp, finds, _project_one_zone(finds, epsg) if len(finds) else finds
+                geoms, g_utm, fp, finds,
+                _project_one_zone(finds, epsg) if len(finds) else finds, epsg,
             )
             inc_in, inc_d = _inside_outside(
-                geoms, g_utm, fp, incs, _project_one_zone(incs, epsg) if len(incs) else incs
+                geoms, g_utm, fp, incs, _project_one_zone(incs, epsg) if len(incs) else incs,
+                epsg,
             )
         else:
             inside, dist, inc_in, inc_d = 0, np.zeros(0), 0, np.zeros(0)
@@ -1491,12 +1499,18 @@ def crossref_districts(
         }
         rows.append(row)
 
-    # Total row: polygon figures over every district, reports summed.
-    g = rel["geoms"][r_in]
-    c = rel["cleared"][r_in]
-    u = shapely.union_all(g) if len(g) else shapely.Polygon()
-    uc = shapely.union_all(g[c]) if c.any() else shapely.Polygon()
-    tha = area_ha(np.array([u, uc], dtype=object))
+    # Total row: polygon figures over every district, reports summed.  The
+    # reports give one figure per period, so the polygons are measured the
+    # same way: the union of each period's releases, summed over periods
+    # (a union over all periods would differ wherever weeks overlap).
+    tha = np.zeros(2)
+    for a, b in periods:
+        m = (rel["date"] != "") & (rel["date"] >= a) & (rel["date"] <= b)
+        g = rel["geoms"][m]
+        c = rel["cleared"][m]
+        u = shapely.union_all(g) if len(g) else shapely.Polygon()
+        uc = shapely.union_all(g[c]) if c.any() else shapely.Polygon()
+        tha += area_ha(np.array([u, uc], dtype=object))
     tap, tat, tuxo = _count_items(it, np.ones(len(it_d), dtype=bool))
     pap, pat, puxo = _count_items(it, i_in)
     rows.append({

@@ -582,7 +582,16 @@ def test_handover_accuracy_and_distance_shares():
     assert h1.outside_within_25m_pct == pytest.approx(25.0)
     assert h1.outside_within_50m_pct == pytest.approx(50.0)
     assert h1.outside_within_100m_pct == pytest.approx(75.0)
-    assert h1.outside_median_m == pytest.approx(60.0, abs=0.01)
+    # Ground (geodesic) distances, not UTM grid metres: the median of the 40 m
+    # and 80 m grid offsets, each measured on the ellipsoid.
+    from pyproj import Geod
+
+    def ground(a, b):
+        return Geod(ellps="WGS84").inv(a.x, a.y, b.x, b.y)[2]
+
+    expected = (ground(pt(50, 140), pt(50, 100)) + ground(pt(50, -80), pt(50, 0))) / 2
+    assert h1.outside_median_m == pytest.approx(expected, abs=0.001)
+    assert abs(expected - 60.0) > 0.01  # the grid figure would be wrong here
     assert h1.incidents_inside == 1 and h1.incidents_outside == 1
     h2 = t.set_index("handover").loc["H2"]
     assert h2.found_inside == 0 and h2.found_outside == 0
@@ -743,3 +752,25 @@ def test_parallel_timeline_and_progress(monkeypatch):
     par = status_timeline(fields, releases, n_jobs=2, progress=lambda d, n: seen.append((d, n)))
     pd.testing.assert_frame_equal(serial, par)
     assert seen[-1] == (len(fields), len(fields))
+
+
+def test_district_total_sums_each_periods_union():
+    """Land worked in two reported weeks counts in each week, as the reports do."""
+    fields = fields_frame([{"record_id": "F", "geometry": poly(box(0, 0, 200, 100))}])
+    releases = releases_frame([
+        {"report_id": "W1", "date_end": "2022-01-15", "geometry": poly(box(0, 0, 100, 100))},
+        {"report_id": "W2", "date_end": "2022-01-22", "geometry": poly(box(50, 0, 150, 100))},
+    ])
+    items = items_frame([])
+    reports = pd.DataFrame({
+        "date_start": ["2022-01-10", "2022-01-17"], "date_end": ["2022-01-15", "2022-01-22"],
+        "districts": ["Aghdam", "Aghdam"], "found_ap": [0, 0], "found_at": [0, 0],
+        "found_uxo": [0, 0], "cleared_ha": [1.0, 1.0], "source_file": ["a", "b"],
+    })
+    table = crossref_minefields(fields, releases, items)
+    tot = crossref_districts(fields, table, releases, items, reports=reports).set_index(
+        "district").loc[""]
+    week = geod_ha(box(0, 0, 100, 100)) + geod_ha(box(50, 0, 150, 100))
+    assert close(tot.period_cleared_ha, week)
+    assert tot.reported_ha == 2.0
+    assert tot.diff_cleared_ha == pytest.approx(week - 2.0, abs=1e-6)
