@@ -306,8 +306,13 @@ def parse_date(value: object) -> _dt.date | None:
     >>> parse_date("2022-01-15"), parse_date("15.01.2022")
     (datetime.date(2022, 1, 15), datetime.date(2022, 1, 15))
     """
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
+    try:
+        # None, NaN and pandas' NaT (a datetime subclass, so checked first):
+        # a missing date is missing, never the text "NaT".
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
     if isinstance(value, _dt.datetime):
         return value.date()
     if isinstance(value, _dt.date):
@@ -353,6 +358,9 @@ def dates(frame: pd.DataFrame, column: str, name: str, names: list[str],
             continue
         if d is None and required:
             problems.append(Problem(name, names[i], f"{column} is missing"))
+        elif d is not None and d > _dt.date.today():
+            problems.append(Problem(name, names[i], f"{column} {d} is in the future",
+                                    "warning"))
         out.append(d.isoformat() if d else "")
     return out, problems
 

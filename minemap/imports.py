@@ -154,6 +154,14 @@ def _records_from_frame(
     ap, p1 = v.counts(frame, "mines_ap", name, names)
     at, p2 = v.counts(frame, "mines_at", name, names)
     problems += p1 + p2
+    # A record with no count at all is refused: stored as 0 it would report
+    # nothing remaining on ground that is still hazardous.
+    given = np.zeros(len(frame), dtype=bool)
+    for col in ("mines_ap", "mines_at", "mines_total"):
+        given |= np.array([t != "" for t in v.text(frame, col)], dtype=bool)
+    for i in np.flatnonzero(~given):
+        problems.append(Problem(name, names[i], "no mine count: give mines_ap, mines_at or"
+                                " mines_total (0 if the record says none)"))
     if "mines_total" in frame:
         total, p3 = v.counts(frame, "mines_total", name, names, default=-1)
         problems += p3
@@ -416,6 +424,15 @@ def read_clearance(
         points = types == 0
         polys = ~points
         if polys.any():
+            # A polygon that carries item attributes is an item drawn wrongly,
+            # not a release: refused rather than imported as cleared land.
+            for col in ("item_type", "item_id"):
+                for i in np.flatnonzero(polys & np.array(
+                        [t != "" for t in v.text(frame, col)], dtype=bool)):
+                    problems.append(Problem(
+                        sf.name, v.labels(frame, "item_id")[i],
+                        f"has {col} (an item) but a {frame.geometry.iloc[i].geom_type}"
+                        " geometry; items are points, releases polygons"))
             r, p = _releases_from_frame(frame[polys].reset_index(drop=True), sf.name, aoi)
             rels.append(r)
             problems += p

@@ -30,6 +30,7 @@ def _errors(rs):
 
 
 def _one(tmp_path, props, geom, name="one.geojson"):
+    props = {"mines_ap": 1, **props} if not {"mines_ap", "mines_at"} & set(props) else props
     return write_geojson(tmp_path / name, [feature({"record_id": "R-1", **props}, geom)])
 
 
@@ -65,7 +66,7 @@ def test_refusals_name_file_and_record(tmp_path, cli, store_path, props, geom, e
 
 
 def test_duplicate_ids_refused_after_trimming(tmp_path):
-    feats = [feature({"record_id": "A-1"}, rect(0, 0, 50, 50)),
+    feats = [feature({"record_id": "A-1", "mines_ap": 1}, rect(0, 0, 50, 50)),
              feature({"record_id": " A-1 "}, rect(100, 0, 50, 50))]
     rs = read_records([write_geojson(tmp_path / "d.geojson", feats)], handover="h")
     assert any("duplicate record id" in e for e in _errors(rs))
@@ -122,9 +123,9 @@ def test_duplicate_consecutive_vertices_removed(tmp_path):
 
 
 def test_geocheck_warnings(tmp_path):
-    feats = [feature({"record_id": "A-1"}, rect(0, 0, 100, 100)),
-             feature({"record_id": "A-2"}, rect(2, 2, 100, 100)),
-             feature({"record_id": "A-3"}, rect(0, 1000, 6000, 50))]
+    feats = [feature({"record_id": "A-1", "mines_ap": 1}, rect(0, 0, 100, 100)),
+             feature({"record_id": "A-2", "mines_ap": 1}, rect(2, 2, 100, 100)),
+             feature({"record_id": "A-3", "mines_ap": 1}, rect(0, 1000, 6000, 50))]
     rs = read_records([write_geojson(tmp_path / "g.geojson", feats)], handover="h")
     warn = [str(p) for p in rs.problems if p.severity == "warning"]
     assert any("overlaps record" in w for w in warn)
@@ -139,7 +140,8 @@ def test_area_matches_pyproj_geod(tmp_path):
 
 
 def test_district_names_normalised(tmp_path):
-    feats = [feature({"record_id": f"A-{i}", "district": d}, rect(200 * i, 0, 50, 50))
+    feats = [feature({"record_id": f"A-{i}", "district": d, "mines_ap": 1},
+                     rect(200 * i, 0, 50, 50))
              for i, d in enumerate(["Ağdam", "AGDAM", "Агдам", "Fizuli"])]
     rs = read_records([write_geojson(tmp_path / "n.geojson", feats)], handover="h")
     assert list(rs.minefields.district) == ["Aghdam", "Aghdam", "Aghdam", "Fuzuli"]
@@ -250,7 +252,7 @@ def test_crs_option_sk42_uses_pyproj_datum_shift(tmp_path, store_path):
 
 
 def test_map_option(tmp_path):
-    feats = [feature({"ID_FIELD": "F-0", "AP_COUNT": 3}, rect(0, 0, 50, 50))]
+    feats = [feature({"ID_FIELD": "F-0", "AP_COUNT": 3}, rect(0, 0, 50, 50))]  # counted
     path = write_geojson(tmp_path / "m.geojson", feats)
     rs = read_records([path], handover="h", column_map={"record_id": "ID_FIELD",
                                                         "mines_ap": "AP_COUNT"})
@@ -314,7 +316,7 @@ def test_csv_row_with_extra_fields_is_refused_not_shifted(tmp_path):
 
 def test_line_separator_characters_in_values(tmp_path):
     """U+2028 and friends in a property must not split the record in two."""
-    feats = [feature({"record_id": "A\u2028B", "mine_types": "PMN\u2029\x1c"},
+    feats = [feature({"record_id": "A\u2028B", "mine_types": "PMN\u2029\x1c", "mines_at": 2},
                      rect(0, 0, 50, 50))]
     rs = read_records([write_geojson(tmp_path / "u.geojson", feats)], handover="h")
     assert not _errors(rs)
@@ -326,8 +328,20 @@ def test_collapsed_hole_is_refused_cleanly(tmp_path):
     outer = list(rect(0, 0, 300, 300).exterior.coords)
     p = rect(100, 100, 10, 10).exterior.coords[0]
     poly = {"type": "Polygon", "coordinates": [outer, [p, p, p, p]]}
-    feat = {"type": "Feature", "properties": {"record_id": "H-1"}, "geometry": poly}
+    feat = {"type": "Feature", "properties": {"record_id": "H-1", "mines_ap": 1},
+            "geometry": poly}
     path = tmp_path / "hole.geojson"
     path.write_text(json.dumps({"type": "FeatureCollection", "features": [feat]}))
     errors = _errors(read_records([path], handover="h"))
     assert errors and errors[0].startswith("hole.geojson: record H-1: ")
+
+
+def test_record_without_any_count_is_refused(tmp_path):
+    """Stored as 0 it would show nothing remaining on hazardous ground."""
+    path = write_geojson(tmp_path / "c.geojson", [
+        feature({"record_id": "N-1"}, rect(0, 0, 50, 50)),
+        feature({"record_id": "N-2", "mines_total": 0}, rect(100, 0, 50, 50)),
+    ])
+    errors = _errors(read_records([path], handover="h"))
+    assert errors == ["c.geojson: record N-1: no mine count: give mines_ap, mines_at or"
+                      " mines_total (0 if the record says none)"]
