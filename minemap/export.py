@@ -853,6 +853,22 @@ def _text(v: Any) -> str:
     return str(v)
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(v: Any) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula.
+
+    Text starting with ``= + - @``, a tab or a carriage return is prefixed
+    with an apostrophe (the OWASP advice against CSV injection); numbers are
+    left as they are, so negative values stay numbers.
+    """
+    text = _text(v)
+    if isinstance(v, str) and text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
 def _xml_text(s: str) -> str:
     return _XML_INVALID.sub("\ufffd", s)
 
@@ -1419,4 +1435,4 @@ def _write_csv(fh: IO[str], frame: geopandas.GeoDataFrame, geoms: np.ndarray, la
     if hxl:
         w.writerow(hxl_tags(header, layer))
     for row in zip(*values):
-        w.writerow([_text(v) for v in row])
+        w.writerow([_cell(v) for v in row])

