@@ -394,6 +394,7 @@ def test_yaml_syntax_error_names_file_and_line(tmp_path):
 def test_yaml_octal_trap_and_duplicate_keys(tmp_path):
     text = """\
 record_id: OCT
+mines: {ap: 5}
 reference_point: {crs: "EPSG:28408", easting: 8664944.38, northing: 4430293.45}
 angle_unit: mil6400
 north: grid
@@ -412,7 +413,7 @@ legs:
                        "  - {bearing: 2000, distance_m: 100, bearing: 2100}")
     res = read_traverse(write(tmp_path, "dup.yaml", dup))
     assert [str(p) for p in res.problems if p.severity == "error"] == [
-        "dup.yaml: record OCT: leg 2: field 'bearing' given twice (line 8)"]
+        "dup.yaml: record OCT: leg 2: field 'bearing' given twice (line 9)"]
 
 
 def test_handover_must_match(tmp_path):
@@ -537,9 +538,9 @@ def test_csv_matches_yaml(tmp_path):
 
 
 def test_csv_conflicting_fields(tmp_path):
-    text = ("record_id,crs,easting,northing,angle_unit,north,bearing,distance_m\n"
-            f"A,EPSG:28408,{E0},{N0},deg,grid,0,50\n"
-            "A,,,,,,90,100\nA,,,,mil6000,,0,100\nA,,,,,,270,100\nA,,,,,,180,100\n")
+    text = ("record_id,mines_ap,crs,easting,northing,angle_unit,north,bearing,distance_m\n"
+            f"A,5,EPSG:28408,{E0},{N0},deg,grid,0,50\n"
+            "A,,,,,,,90,100\nA,,,,,mil6000,,0,100\nA,,,,,,,270,100\nA,,,,,,,180,100\n")
     res = read_traverse(write(tmp_path, "c.csv", text))
     assert res.records.empty
     assert [str(p) for p in res.problems if p.severity == "error"] == [
@@ -628,10 +629,10 @@ def test_self_intersecting_perimeter(tmp_path):
 
 
 def test_csv_leg_numbers_must_follow_line_order(tmp_path):
-    head = "record_id,leg,crs,easting,northing,angle_unit,north,bearing,distance_m\n"
-    first = f"A,1,EPSG:28408,{E0},{N0},deg,grid,0,50\n"
-    rest = ["A,2,,,,,,90,100\n", "A,3,,,,,,0,100\n", "A,4,,,,,,270,100\n",
-            "A,5,,,,,,180,100\n"]
+    head = "record_id,mines_ap,leg,crs,easting,northing,angle_unit,north,bearing,distance_m\n"
+    first = f"A,5,1,EPSG:28408,{E0},{N0},deg,grid,0,50\n"
+    rest = ["A,,2,,,,,,90,100\n", "A,,3,,,,,,0,100\n", "A,,4,,,,,,270,100\n",
+            "A,,5,,,,,,180,100\n"]
     ok(read_traverse(write(tmp_path, "n.csv", head + first + "".join(rest))))
     res = read_traverse(write(tmp_path, "s.csv", head + first + "".join(
         [rest[1], rest[0], rest[2], rest[3]])))

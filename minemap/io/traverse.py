@@ -563,7 +563,10 @@ def _parse_record(data: object, raw: str, index: int, ctx: _Ctx) -> _Spec | None
         elif not _missing(mines):
             given["mines_total"] = mines
         if not given:
-            ctx.warn(name, "no mine counts given; counted as 0", line=line)
+            # Stored as 0, an uncounted field would show nothing remaining on
+            # hazardous ground; the GIS readers refuse it the same way.
+            ctx.error(name, "no mine count: give mines: {ap, at} or a total (0 if the record"
+                      " says none)", line=line)
         ap = _count(given.get("mines_ap", 0), "mines ap")
         at = _count(given.get("mines_at", 0), "mines at")
         total = ap + at
