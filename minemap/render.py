@@ -41,6 +41,7 @@ from typing import Any
 from urllib.parse import quote
 
 import folium
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -50,9 +51,11 @@ from pyproj import Transformer
 from minemap import __version__, settings
 from minemap import districts as _districts
 from minemap._errors import DataError, Problem, UsageError
+from minemap.export import prepare_geometries, to_geojson_dict
 from minemap.schema import OUTCOMES, STATUSES
 
-__all__ = ["render_map", "save_map", "display_geometry", "embed_json", "LIBRARIES"]
+__all__ = ["render_map", "save_map", "filter_frames", "display_geometry", "embed_json",
+           "LIBRARIES"]
 
 _STATIC = Path(__file__).with_name("static")
 
@@ -74,6 +77,12 @@ LIBRARIES: tuple[tuple[str, str, str, str], ...] = (
 
 _DISTRICT_TOLERANCE_M = 10.0
 _COORD_SCALE = 1_000_000  # 6 decimals: ~0.1 m
+
+#: Rounding a vertex to 6 decimals moves it by at most half a unit in each
+#: axis: 0.0557 m north-south and at most 0.0557 m east-west, 0.079 m in all.
+#: A field is drawn with its export geometry (exact but for that rounding)
+#: when the display tolerance allows this much inward movement.
+_ROUNDING_M = 0.08
 
 
 # --------------------------------------------------------------------- JSON
@@ -238,12 +247,15 @@ def _json_value(v: Any, ndigits: int = 4) -> Any:
 
 def _encode_columns(df: pd.DataFrame, columns: Iterable[str]) -> dict[str, Any]:
     """Column-wise properties; repeated strings go through a dictionary."""
+    columns = list(columns)
+    return _encode_lists(columns, [[_json_value(v) for v in df[c].tolist()] for c in columns],
+                         len(df))
+
+
+def _encode_lists(names: list[str], values: list[list[Any]], n: int) -> dict[str, Any]:
     cols: dict[str, Any] = {}
     order = []
-    n = len(df)
-    for name in columns:
-        s = df[name]
-        vals = [_json_value(v) for v in s.tolist()]
+    for name, vals in zip(names, values):
         order.append(str(name))
         strings = [v for v in vals if v is not None]
         if strings and all(isinstance(v, str) for v in strings):
@@ -454,6 +466,31 @@ def _layer_data(gdf: Any, exclude: tuple[str, ...] = ("geometry", "raw")) -> dic
     return out
 
 
+def _field_data(fields: Any, geoms: np.ndarray) -> tuple[dict[str, Any], np.ndarray, list[str]]:
+    """Embedded minefield properties and export geometry, as ``minemap export`` writes them.
+
+    Properties are every column but the geometry and ``raw`` (the record as
+    received, which would about double a large page), with the values of
+    :func:`minemap.export.to_geojson_dict`; the export geometry is
+    :func:`minemap.export.prepare_geometries` at 6 decimals (valid, exterior
+    rings counter-clockwise, holes clockwise), encoded under ``"orig"``.
+    """
+    cols = [c for c in fields.columns if c != fields.geometry.name and c != "raw"]
+    n = len(fields)
+    bare = gpd.GeoDataFrame(fields[cols].reset_index(drop=True),
+                            geometry=gpd.GeoSeries([None] * n, crs="EPSG:4326"))
+    feats = to_geojson_dict(bare, layer="minefields")["features"] if n else []
+    values = [[f["properties"][c] for f in feats] for c in cols]
+    fd = _encode_lists(cols, values, n)
+    fd["n"] = n
+    ids = [str(v) for v in fields["record_id"].tolist()]
+    exported, warnings = prepare_geometries(geoms, precision=6, ids=ids,
+                                                    file="minefields", layer="minefields")
+    exported = np.asarray(exported, dtype=object)
+    fd["orig"] = [_polygon_parts(g) for g in exported]
+    return fd, exported, warnings
+
+
 def _timeline(timeline: pd.DataFrame | None, fields: Any) -> tuple[dict | None, list[str]]:
     warnings: list[str] = []
     if timeline is None or len(timeline) == 0:
@@ -500,6 +537,97 @@ def _timeline(timeline: pd.DataFrame | None, fields: Any) -> tuple[dict | None, 
     return {"start": start.date().isoformat(), "end_day": end_day, "f": f, "d": d, "s": s, "p": p}, warnings
 
 
+def _canonical(values: pd.Series) -> pd.Series:
+    return values.map(lambda v: _districts.normalise(v) if isinstance(v, str) and v else None)
+
+
+def filter_frames(
+    frames: dict[str, Any],
+    *,
+    district: str | None = None,
+    handover: str | None = None,
+    status: str | None = None,
+    mine_positions: bool = True,
+) -> dict[str, Any]:
+    """Keep part of the map's frames (``minemap map --district/--handover/--status``).
+
+    Parameters
+    ----------
+    frames
+        The frames of :func:`minemap.api.map_frames` (``minefields``,
+        ``releases``, ``items``, ``rows``, ``mine_positions``, ``incidents``,
+        ``districts``, ``timeline``); not modified.
+    district
+        Any spelling of a district name (:func:`minemap.districts.normalise`):
+        keeps the minefields, releases, items and incidents of that district.
+    handover
+        Keeps the minefields of that handover.
+    status
+        ``not_started``, ``in_progress`` or ``released``: keeps those fields.
+    mine_positions
+        False leaves out the estimated mine positions.
+
+    Returns
+    -------
+    dict
+        The same keys.  Mine rows, mine positions and the timeline keep only
+        the rows of the minefields kept; district outlines are all kept.
+
+    Raises
+    ------
+    UsageError
+        An unknown district, handover or status.
+    """
+    out = dict(frames)
+    fields = out["minefields"]
+    keep = np.ones(len(fields), dtype=bool)
+    canon = None
+    if district is not None:
+        canon = _districts.normalise(district)
+        if canon is None:
+            raise UsageError(f"--district {district!r}: unknown; choose one of "
+                             f"{', '.join(_districts.CANONICAL)}")
+        keep &= (_canonical(fields["district"]) == canon).to_numpy()
+    if handover is not None:
+        known = sorted(set(fields["handover"].astype(str)))
+        if handover not in known:
+            raise UsageError(f"--handover {handover!r}: unknown; choose one of "
+                             f"{', '.join(known) or '(none)'}")
+        keep &= (fields["handover"].astype(str) == handover).to_numpy()
+    if status is not None:
+        if status not in STATUSES:
+            raise UsageError(f"--status {status!r}: choose one of {', '.join(STATUSES)}")
+        keep &= (fields["status"] == status).to_numpy()
+    filtered = not keep.all()
+    if filtered:
+        fields = fields[keep].reset_index(drop=True)
+        out["minefields"] = fields
+        kept = set(zip(fields["handover"].astype(str), fields["record_id"].astype(str)))
+
+        def mine(df: Any) -> Any:
+            if df is None or len(df) == 0:
+                return df
+            pairs = zip(df["handover"].astype(str), df["record_id"].astype(str))
+            return df[np.fromiter((p in kept for p in pairs), dtype=bool, count=len(df))]
+
+        out["timeline"] = mine(out.get("timeline"))
+        rows = mine(out.get("rows"))
+        out["rows"] = rows
+        if out.get("mine_positions") is not None and mine_positions:
+            # Positions carry no handover: recompute them from the rows kept.
+            from minemap.io.traverse import mine_positions as _positions
+
+            out["mine_positions"] = _positions(rows) if rows is not None and len(rows) else None
+    if canon is not None:
+        for name in ("releases", "items", "incidents"):
+            df = out.get(name)
+            if df is not None and len(df) and "district" in df.columns:
+                out[name] = df[(_canonical(df["district"]) == canon).to_numpy()]
+    if not mine_positions:
+        out["mine_positions"] = None
+    return out
+
+
 def _breaks(values: np.ndarray) -> list[float]:
     v = values[np.isfinite(values) & (values > 0)]
     if len(v) == 0:
@@ -522,7 +650,7 @@ def render_map(
     basemap: str | None = None,
     title: str = "minemap",
     display_tolerance_m: float | None = None,
-    choropleth: bool = True,
+    choropleth: bool = False,
 ) -> folium.Map:
     """Build the interactive map (DESIGN §7).
 
@@ -556,7 +684,8 @@ def render_map(
         Display simplification in metres (``settings.display_tolerance_m`` if
         None).  Boundaries are never moved inward.
     choropleth
-        Add the district choropleth of remaining mines (needs ``districts``).
+        Show the district choropleth of remaining mines when the map opens
+        (it needs ``districts``, and is in the layer control either way).
 
     Returns
     -------
@@ -605,8 +734,14 @@ def render_map(
 
     geoms = np.asarray(fields.geometry.values, dtype=object)
     shown = display_geometry(geoms, tolerance_m=tol, outward=True)
-    fd = _layer_data(fields)
-    fd["geom"] = [_polygon_parts(g) for g in shown]
+    fd, exported, export_warnings = _field_data(fields, geoms)
+    warnings += export_warnings
+    # A field is drawn with its export geometry when that is no larger than
+    # the display geometry and the tolerance covers the 6-decimal rounding:
+    # it is then embedded once ("geom" null) and drawn exactly as exported.
+    share = (tol >= _ROUNDING_M) & ~shapely.is_empty(exported) & (
+        shapely.get_num_coordinates(exported) <= shapely.get_num_coordinates(shown))
+    fd["geom"] = [None if share[k] else _polygon_parts(g) for k, g in enumerate(shown)]
     cen = shapely.point_on_surface(geoms)
     fd["centroid"] = _points_xy(cen)
     data: dict[str, Any] = {
@@ -617,7 +752,7 @@ def render_map(
         "fields": fd,
     }
     if len(fields):
-        b = shapely.total_bounds(shown)
+        b = shapely.total_bounds(np.concatenate([shown, exported]))
         data["bounds"] = [round(float(x), 6) for x in b]
 
     if "releases" in layers:
@@ -677,8 +812,10 @@ def render_map(
         fg.add_to(m)
         groups[key] = fg
 
-    if "choropleth" not in groups and "districts" in data and choropleth:
-        group("choropleth", "Districts: remaining mines (choropleth)")
+    if "districts" in data:
+        # Off unless asked for: under the fields its fill would tint their
+        # status colours.
+        group("choropleth", "Districts: remaining mines (choropleth)", show=bool(choropleth))
     if "releases" in data:
         oc = layers["releases"]["outcome"].value_counts()
         for o in OUTCOMES:
@@ -734,9 +871,13 @@ def save_map(m: folium.Map, path: str | os.PathLike, *, overwrite: bool = False)
     Raises
     ------
     UsageError
-        If ``path`` exists and ``overwrite`` is false.
+        If ``path`` exists and ``overwrite`` is false, or its folder does not
+        exist.
     """
     path = Path(path)
+    parent = path.parent
+    if not parent.is_dir():
+        raise UsageError(f"output directory does not exist: {parent}")
     if path.exists() and not overwrite:
         raise UsageError(f"{path}: already exists (use --overwrite to replace it)")
     meta = getattr(m, "_minemap", {})
@@ -747,14 +888,15 @@ def save_map(m: folium.Map, path: str | os.PathLike, *, overwrite: bool = False)
     if size_mb > settings.html_budget_mb:
         warnings.append(
             f"{path.name} is {size_mb:.1f} MB, above html_budget_mb={settings.html_budget_mb:g}: "
-            "raise display_tolerance_m (e.g. 5), or filter the map with --district, --handover "
-            "or --status, or leave out mine positions")
+            "raise --display-tolerance (e.g. 5), filter the fields with --district, --handover "
+            "or --status, or leave out mine positions with --no-mine-positions (in Python: "
+            "display_tolerance_m=, filter_frames(), mine_positions=None)")
     if meta.get("offline"):
         remote = remote_references(page)
         if remote:
             warnings.append(f"{path.name}: offline map still references the network: "
                             + "; ".join(remote[:3]))
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

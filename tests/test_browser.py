@@ -15,7 +15,7 @@ import mgrs as mgrs_py
 import pytest
 import shapely
 from geographiclib.geodesic import Geodesic
-from pyproj import Transformer
+from pyproj import Geod, Transformer
 
 from minemap.render import render_map, save_map
 
@@ -205,46 +205,114 @@ def test_timeline_changes_status(browser, tmp_path):
         pg.close()
 
 
+def _export_polygon(pg, poly):
+    pg.js("(p) => minemap.draw.setPolygon(p)", poly)
+    with pg.page.expect_download() as dl:
+        pg.page.locator("button", has_text="Export fields").click()
+    assert dl.value.suggested_filename.endswith(".geojson")
+    return json.loads(Path(dl.value.path()).read_text())
+
+
 def test_draw_and_export(browser, tmp_path):
+    from minemap.export import to_geojson_dict
+
     fx = _fixture()
+    mf = fx["minefields"].copy()
+    # A 360-vertex field, so that the display geometry (simplified, outward)
+    # differs from the recorded one; and a non-round area.
+    az = list(range(360))
+    lons, lats, _ = Geod(ellps="WGS84").fwd([46.915] * 360, [39.9735] * 360, az, [90.0] * 360)
+    mf.loc[1, "geometry"] = shapely.Polygon(list(zip(lons, lats)))
+    mf.loc[1, "area_ha"] = 2.5446900494
+    fx["minefields"] = mf
     pg = Page(browser, _save(tmp_path, fx=fx))
     try:
         # A polygon over fields 2 and 3 (lon 46.91 .. 46.925), crossing their edges.
         poly = [[39.969, 46.9115], [39.969, 46.9215], [39.980, 46.9215], [39.980, 46.9115]]
-        pg.js("(p) => minemap.draw.setPolygon(p)", poly)
-        with pg.page.expect_download() as dl:
-            pg.page.locator("button", has_text="Export fields").click()
-        path = dl.value.path()
-        fc = json.loads(Path(path).read_text())
-        assert dl.value.suggested_filename.endswith(".geojson")
+        fc = _export_polygon(pg, poly)
         assert fc["type"] == "FeatureCollection" and "crs" not in fc
+        assert fc["minemap_state"] == "current"
         ids = [f["properties"]["record_id"] for f in fc["features"]]
         # Expected from the fixture geometry, computed here with shapely.
         sel = shapely.Polygon([(lon, lat) for lat, lon in poly])
-        expected = [r for r, g in zip(fx["minefields"]["record_id"], fx["minefields"].geometry)
-                    if g.intersects(sel)]
+        expected = [r for r, g in zip(mf["record_id"], mf.geometry) if g.intersects(sel)]
         assert ids == expected == ["AGD-2", "AGD-3"]
+        # Properties: those of `minemap export` (to_geojson_dict) on the same
+        # frame, without raw; values equal.
+        ref = {f["properties"]["record_id"]: f["properties"] for f in to_geojson_dict(mf)["features"]}
+        for f in fc["features"]:
+            want = {k: v for k, v in ref[f["properties"]["record_id"]].items() if k != "raw"}
+            assert list(f["properties"]) == list(want)
+            assert f["properties"] == want
         props = fc["features"][0]["properties"]
-        for col in ("record_id", "handover", "district", "revision", "mines_ap", "mines_at",
-                    "mines_total", "area_ha", "released_ha", "released_pct", "cleared_ha",
-                    "cleared_pct", "found_mines", "remaining_est", "status", "last_release_date",
-                    "flags", "source_file", "source_crs", "transformation"):
-            assert col in props, col
         assert props["mines_ap"] == 20 and props["revision"] == 3 and props["status"] == "in_progress"
-        for f, g in zip(fc["features"], [fx["minefields"].geometry[1], fx["minefields"].geometry[2]]):
+        assert props["area_ha"] == 2.5446900494
+        for f, g in zip(fc["features"], [mf.geometry[1], mf.geometry[2]]):
             shape = shapely.geometry.shape(f["geometry"])
             # RFC 7946 winding: exteriors counter-clockwise, holes clockwise; rings closed.
             for part in shapely.get_parts(shape):
                 assert part.exterior.is_ccw
                 assert all(not r.is_ccw for r in part.interiors)
                 assert part.exterior.coords[0] == part.exterior.coords[-1]
-            # The exported (display) geometry contains the original field.
-            assert shape.buffer(1e-9).covers(g)
+            # The full recorded geometry, not the display one: the same
+            # vertices within 1e-6 degrees.
+            assert shapely.get_num_coordinates(shape) == shapely.get_num_coordinates(g)
+            assert shapely.hausdorff_distance(shape, g) <= 1e-6
+        # The display geometry of the circle field is a different, simplified one.
+        shown = pg.js("minemap.fields[1].layer.getLatLngs()[0].length")
+        assert shown < 359
         assert fc["features"][0]["geometry"]["type"] == "Polygon"
         assert fc["features"][1]["geometry"]["type"] == "MultiPolygon"
+
+        # At a past timeline position the export says so and carries that state.
+        pg.js("minemap.timeline.set(0)")  # 2022-02-01: AGD-2 not started, AGD-3 in progress (40 %)
+        past = _export_polygon(pg, poly)
+        assert past["minemap_state"] == "as of 2022-02-01"
+        p2, p3 = (f["properties"] for f in past["features"])
+        assert (p2["status"], p2["released_pct"]) == ("not_started", 0)
+        assert (p3["status"], p3["released_pct"]) == ("in_progress", 40)
+        assert p3["remaining_est"] is None and p3["last_release_date"] is None
+        assert p3["mines_ap"] == 30 and list(p3) == list(props)
         assert pg.errors == []
     finally:
         pg.close()
+
+
+def test_layer_control_visible_at_900x700_and_choropleth_off(browser, tmp_path):
+    path = _save(tmp_path)
+    ctx = browser.new_context(viewport={"width": 900, "height": 700})
+    page = ctx.new_page()
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:", "blob:"))
+               else r.abort())
+    try:
+        page.goto(path.as_uri())
+        page.wait_for_function("window.minemap && window.minemap.ready", timeout=30_000)
+        boxes = page.locator(".leaflet-control-layers input[type=checkbox]")
+        n = boxes.count()
+        assert n >= 12
+        for k in (0, n - 1):
+            box = boxes.nth(k)
+            assert box.is_visible()
+            bb = box.bounding_box()
+            cx, cy = bb["x"] + bb["width"] / 2, bb["y"] + bb["height"] / 2
+            assert 0 <= cx <= 900 and 0 <= cy <= 700
+            # Nothing (the legend) covers it.
+            assert page.evaluate("([x, y, k]) => document.elementFromPoint(x, y) === "
+                                 "document.querySelectorAll('.leaflet-control-layers input[type=checkbox]')[k]",
+                                 [cx, cy, k])
+        # The legend was collapsed to fit and opens with its button.
+        toggle = page.locator(".mm-legend-toggle")
+        assert toggle.get_attribute("aria-expanded") == "false"
+        toggle.click()
+        assert page.locator(".mm-legend-body").is_visible()
+        # The choropleth is in the layer control but off.
+        labels = page.locator(".leaflet-control-layers label")
+        cho = [labels.nth(i) for i in range(labels.count())
+               if "choropleth" in labels.nth(i).inner_text()]
+        assert len(cho) == 1 and not cho[0].locator("input").is_checked()
+        assert page.evaluate("minemap.map.hasLayer(minemap.fields[0].layer)")
+    finally:
+        ctx.close()
 
 
 def test_mgrs_matches_python_package(browser, tmp_path):

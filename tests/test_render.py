@@ -236,19 +236,82 @@ def test_properties_roundtrip(tmp_path):
     assert decode_column(fields["cols"]["status"]) == list(mf["status"])
 
 
-def test_geometry_encoding_contains_original(tmp_path):
+def decode_parts(parts: list) -> shapely.Geometry:
+    polys = [shapely.Polygon(decode_ring(p[0]), [decode_ring(h) for h in p[1:]]) for p in parts]
+    return shapely.MultiPolygon(polys) if len(polys) > 1 else polys[0]
+
+
+def shoelace(ring: np.ndarray) -> float:
+    """Signed planar area of an open ring (positive counter-clockwise)."""
+    x, y = ring[:, 0], ring[:, 1]
+    return 0.5 * float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
+
+
+def circle_field(lon: float, lat: float, radius_m: float, n: int) -> shapely.Polygon:
+    """An n-vertex polygon on a circle, vertices computed on the ellipsoid."""
+    az = np.linspace(0.0, 360.0, n, endpoint=False)
+    lons, lats, _ = GEOD.fwd(np.full(n, lon), np.full(n, lat), az, np.full(n, radius_m))
+    return shapely.Polygon(np.column_stack([lons, lats]))
+
+
+@pytest.mark.parametrize("tol", [0.0, 1.0])
+def test_export_geometry_is_full_and_display_contains_it(tmp_path, tol):
     fx = build_fixture()
-    page, _ = render_html(tmp_path, offline=True)
-    fields = data_block(page)["fields"]
-    for k, geom in enumerate(fx["minefields"].geometry):
-        parts = fields["geom"][k]
-        polys = [shapely.Polygon(decode_ring(p[0]), [decode_ring(h) for h in p[1:]]) for p in parts]
-        shown = shapely.MultiPolygon(polys) if len(polys) > 1 else polys[0]
-        assert len(polys) == len(shapely.get_parts(geom))
-        # In degrees: every original vertex is inside the displayed polygon.
-        assert shapely.contains(shown, shapely.points(shapely.get_coordinates(geom))).all()
-    # Field 2 keeps a hole (its displayed hole shrinks but stays).
-    assert len(fields["geom"][1][0]) == 2
+    mf = fx["minefields"].copy()
+    # A 720-vertex field: the display simplification drops most of its vertices.
+    mf.loc[4, "geometry"] = circle_field(46.945, 39.975, 150.0, 720)
+    m = render_map(mf, offline=True, display_tolerance_m=tol)
+    save_map(m, tmp_path / "m.html")
+    fields = data_block((tmp_path / "m.html").read_text(encoding="utf-8"))["fields"]
+    for k, geom in enumerate(mf.geometry):
+        orig = decode_parts(fields["orig"][k])
+        # The export geometry is the record's, vertex for vertex, within 1e-6 degrees.
+        assert len(shapely.get_parts(orig)) == len(shapely.get_parts(geom))
+        assert shapely.get_num_coordinates(orig) == shapely.get_num_coordinates(geom)
+        assert shapely.get_num_interior_rings(shapely.get_parts(orig)).sum() == \
+            shapely.get_num_interior_rings(shapely.get_parts(geom)).sum()
+        # Every vertex within half a unit of the 6th decimal in each axis.
+        assert shapely.hausdorff_distance(orig, geom) <= 0.5e-6 * math.sqrt(2) + 1e-12
+        assert abs(shapely.area(orig) - shapely.area(geom)) <= 1e-6 * shapely.length(geom)
+        # RFC 7946 orientation: exteriors counter-clockwise, holes clockwise.
+        for part in fields["orig"][k]:
+            assert shoelace(decode_ring(part[0])) > 0
+            assert all(shoelace(decode_ring(h)) < 0 for h in part[1:])
+        shown = fields["geom"][k]
+        if shown is None:
+            # Drawn with the export geometry itself: only allowed when the
+            # tolerance covers 6-decimal rounding (< 0.08 m).
+            assert tol >= 0.08
+            assert k != 4
+        else:
+            disp = decode_parts(shown)
+            assert shapely.contains(disp, shapely.points(shapely.get_coordinates(geom))).all()
+    # At 1 m the squares (4 vertices) are drawn with their export geometry,
+    # the 720-vertex circle with a simplified outward one of fewer vertices.
+    if tol == 1.0:
+        assert [g is None for g in fields["geom"]] == [True, True, True, True, False]
+        assert len(fields["geom"][4][0][0]) // 2 < 720 // 4
+    else:
+        assert all(g is not None for g in fields["geom"])
+    # Field 2 keeps its hole.
+    assert len(fields["orig"][1][0]) == 2
+
+
+def test_properties_match_export(tmp_path):
+    from minemap.export import to_geojson_dict
+
+    fx = build_fixture()
+    mf = fx["minefields"]
+    mf = mf.assign(area_ha=[9.123456789, 9.0, 1 / 3, 2.5, 7.0])
+    save_map(render_map(mf, offline=True), tmp_path / "m.html")
+    fields = data_block((tmp_path / "m.html").read_text(encoding="utf-8"))["fields"]
+    ref = to_geojson_dict(mf)["features"]
+    keys = [k for k in ref[0]["properties"] if k != "raw"]
+    assert fields["order"] == keys
+    for c in keys:
+        assert decode_column(fields["cols"][c]) == [f["properties"][c] for f in ref], c
+    # Full precision, not rounded for display.
+    assert decode_column(fields["cols"]["area_ha"])[:3] == [9.123456789, 9, 1 / 3]
 
 
 def test_timeline_encoding(tmp_path):
@@ -284,7 +347,9 @@ def test_size_budget_warning(tmp_path, monkeypatch):
     monkeypatch.setattr(settings, "html_budget_mb", 0.01)
     m = render_map(build_fixture()["minefields"], offline=True)
     warnings = save_map(m, tmp_path / "m.html")
-    assert len(warnings) == 1 and "display_tolerance_m" in warnings[0]
+    assert len(warnings) == 1 and "--display-tolerance" in warnings[0]
+    for opt in ("--district", "--handover", "--status", "--no-mine-positions"):
+        assert opt in warnings[0]
     assert "html_budget_mb=0.01" in warnings[0]
 
 
@@ -398,3 +463,75 @@ def test_display_geometry_simplifies():
     area_o = abs(GEOD.geometry_area_perimeter(poly)[0])
     area_s = abs(GEOD.geometry_area_perimeter(shapely.orient_polygons(shown))[0])
     assert area_o < area_s < area_o + 2 * math.pi * 300 * 2.5
+
+
+# ------------------------------------------------------------------- CLI
+
+def test_save_names_missing_directory(tmp_path):
+    m = render_map(build_fixture()["minefields"], offline=True)
+    with pytest.raises(UsageError, match="output directory does not exist: .*nodir"):
+        save_map(m, tmp_path / "nodir" / "m.html")
+    assert not (tmp_path / "nodir").exists()
+
+
+def test_cli_missing_directory_is_usage_error(runner, tmp_path, monkeypatch):
+    from minemap.cli.main import cli as group
+
+    monkeypatch.chdir(tmp_path)
+    res = runner.invoke(group, ["--store", str(tmp_path / "s.gpkg"), "map", "-o", "nodir/m.html"])
+    assert res.exit_code == 2, res.output
+    assert "output directory does not exist: nodir" in res.output
+    assert "unexpected" not in res.output
+
+
+def test_filter_frames():
+    from minemap.render import filter_frames
+
+    fx = build_fixture(districts=["Aghdam", "Fuzuli", "Aghdam", "Fuzuli", "Aghdam"],
+                       handovers=["h1", "h1", "h2", "h2", "h2"])
+    out = filter_frames(fx, district="füzuli")
+    assert list(out["minefields"]["record_id"]) == ["AGD-2", "AGD-4"]
+    # Releases, items and incidents of the fixture are all in Aghdam.
+    assert len(out["releases"]) == len(out["items"]) == len(out["incidents"]) == 0
+    # Timeline keeps AGD-2's row only; rows and positions belong to AGD-1 (h1).
+    assert list(out["timeline"]["record_id"]) == ["AGD-2"]
+    assert len(out["rows"]) == 0 and out["mine_positions"] is None
+    out = filter_frames(fx, handover="h2", status="not_started")
+    assert list(out["minefields"]["record_id"]) == ["AGD-5"]
+    out = filter_frames(fx, handover="h1")
+    assert list(out["rows"]["record_id"]) == ["AGD-1"]
+    assert len(out["mine_positions"]) >= 1
+    assert filter_frames(fx, mine_positions=False)["mine_positions"] is None
+    with pytest.raises(UsageError, match="--handover 'h9': unknown; choose one of h1, h2"):
+        filter_frames(fx, handover="h9")
+    with pytest.raises(UsageError, match="--district 'Atlantis': unknown"):
+        filter_frames(fx, district="Atlantis")
+
+
+def test_cli_map_options(cli, tmp_path):
+    from tests.conftest import fields_file
+
+    a = fields_file(tmp_path / "a.geojson", 3, prefix="AGD")
+    b = fields_file(tmp_path / "b.geojson", 2, prefix="FZL", start=10)
+    assert cli("import-records", a, "--handover", "h-a").exit_code == 0
+    assert cli("import-records", b, "--handover", "h-b").exit_code == 0
+
+    def ids(*args):
+        out = tmp_path / "m.html"
+        res = cli("map", "-o", out, "--offline", "--overwrite", *args)
+        assert res.exit_code == 0, res.output
+        page = out.read_text(encoding="utf-8")
+        return decode_column(data_block(page)["fields"]["cols"]["record_id"]), page
+
+    assert ids()[0] == ["AGD-0001", "AGD-0002", "AGD-0003", "FZL-0010", "FZL-0011"]
+    assert ids("--handover", "h-b")[0] == ["FZL-0010", "FZL-0011"]
+    assert ids("--status", "released")[0] == []
+    assert ids("--district", "Aghdam", "--status", "not_started")[0][:1] == ["AGD-0001"]
+    # The fields are 100 m squares: at 0 m every one is drawn with an outward
+    # display geometry, at 5 m with its 4-vertex export geometry.
+    assert all(g is not None for g in data_block(ids("--display-tolerance", "0")[1])["fields"]["geom"])
+    assert all(g is None for g in data_block(ids("--display-tolerance", "5")[1])["fields"]["geom"])
+    _, page = ids("--no-mine-positions", "--choropleth")
+    assert "positions" not in data_block(page)
+    res = cli("map", "-o", tmp_path / "x.html", "--handover", "nope")
+    assert res.exit_code == 2 and "--handover 'nope': unknown" in res.output

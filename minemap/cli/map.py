@@ -14,15 +14,41 @@ from minemap.cli import options
 @click.option("--offline", is_flag=True, help="Self-contained HTML that works without network.")
 @click.option("--basemap", default=None, metavar="PATH/{z}/{x}/{y}.png",
               help="A local tile folder (for offline use).")
+@click.option("--district", default=None,
+              help="Only the minefields, releases, items and incidents of this district "
+              "(any spelling).")
+@click.option("--handover", default=None, help="Only the minefields of this handover.")
+@click.option("--status", type=click.Choice(["not_started", "in_progress", "released"]),
+              default=None, help="Only the minefields with this status.")
+@click.option("--display-tolerance", "display_tolerance", type=click.FloatRange(min=0),
+              default=None, metavar="M",
+              help="Display simplification in metres (default: settings.display_tolerance_m, "
+              "1 m); boundaries are never drawn inward by more than this.  Exports from the "
+              "map keep the full geometry.")
+@click.option("--no-mine-positions", "no_mine_positions", is_flag=True,
+              help="Leave out the estimated mine positions along mine rows.")
+@click.option("--choropleth", is_flag=True,
+              help="Show the district choropleth when the map opens (it is in the layer "
+              "control either way).")
 @options.overwrite_opt
 @click.pass_context
-def command(ctx, output, as_of, revision, offline, basemap, overwrite):
+def command(ctx, output, as_of, revision, offline, basemap, district, handover, status,
+            display_tolerance, no_mine_positions, choropleth, overwrite):
     """Write the interactive map."""
-    from minemap.api import render_map
-    from minemap.render import save_map
+    from pathlib import Path
 
-    m = render_map(options.get_store(ctx), as_of=as_of, revision=revision, offline=offline,
-                   basemap=basemap)
-    for w in save_map(m, output, overwrite=overwrite):
+    from minemap import render
+    from minemap._errors import UsageError
+    from minemap.api import map_frames
+
+    # Checked again by save_map; here so a large map is not rendered in vain.
+    if not Path(output).parent.is_dir():
+        raise UsageError(f"output directory does not exist: {Path(output).parent}")
+    frames = map_frames(options.get_store(ctx), as_of=as_of, revision=revision)
+    frames = render.filter_frames(frames, district=district, handover=handover, status=status,
+                                  mine_positions=not no_mine_positions)
+    m = render.render_map(frames.pop("minefields"), **frames, offline=offline, basemap=basemap,
+                          display_tolerance_m=display_tolerance, choropleth=choropleth)
+    for w in render.save_map(m, output, overwrite=overwrite):
         click.echo(f"warning: {w}", err=True)
     click.echo(f"wrote {output}", err=True)

@@ -204,7 +204,12 @@
   // ----------------------------------------------------------------- styles
   var STATUS_COLOUR = { not_started: "#d7191c", in_progress: "#fd8d3c", released: "#1a9641" };
   var STATUS_LABEL = { not_started: "Not started", in_progress: "In progress", released: "Released" };
-  var OUTCOME_COLOUR = { cleared: "#2b83ba", reduced: "#80cdc1", cancelled: "#bababa" };
+  // Releases are drawn as outlines only (see releaseStyle), so their colours
+  // never mix with the status fills into colours the legend does not list.
+  var OUTCOME_COLOUR = { cleared: "#2166ac", reduced: "#35978f", cancelled: "#636363" };
+  var OUTCOME_DASH = { cleared: null, reduced: "8 4", cancelled: "2 4" };
+  // Choropleth: a blue-grey ramp, no hue shared with the status colours.
+  var CHORO_PALETTE = ["#f1f3f6", "#d5dbe4", "#aab6c8", "#7d8fab", "#51658a"];
   var OUTCOME_LABEL = { cleared: "Cleared", reduced: "Reduced (technical survey)", cancelled: "Cancelled (non-technical survey)" };
   var DENSITY_OPACITY = [0.12, 0.25, 0.4, 0.55, 0.7];
   var REVIEW_COLOUR = "#c51b8a";
@@ -494,6 +499,10 @@
       return out;
     }
 
+    // The display geometry; null where the field is drawn with its export
+    // geometry (embedded once, under "orig").
+    function shownGeom(k) { return fd.geom[k] === null ? fd.orig[k] : fd.geom[k]; }
+
     // Minefields: one layer each by status; a field moves between the three
     // groups as the timeline changes its status.
     var reviewGroup = groups.review ? L.layerGroup() : null;
@@ -502,7 +511,7 @@
       review[i] = isReview(i);
       statusNow[i] = st;
       pctNow[i] = null;
-      var lyr = L.polygon(polyLatLngs(fd.geom[i]),
+      var lyr = L.polygon(polyLatLngs(shownGeom(i)),
         L.extend({ renderer: renderer }, fieldStyle(st, densityClass(i, st, null), review[i])));
       lyr._mm = { kind: "fields", i: i };
       fieldLayers[i] = lyr;
@@ -510,7 +519,7 @@
       groups["fields_" + st].addLayer(lyr);
       mm.fields.push({ record_id: val(fd, "record_id", i), handover: val(fd, "handover", i), layer: lyr });
       if (reviewGroup && review[i]) {
-        var rl = L.polygon(polyLatLngs(fd.geom[i]), {
+        var rl = L.polygon(polyLatLngs(shownGeom(i)), {
           renderer: renderer, color: REVIEW_COLOUR, weight: 3, dashArray: "6 4", fill: false,
           interactive: true
         });
@@ -523,6 +532,7 @@
     // --------------------------------------------------- popups, tooltips
     var shared = { popup: L.popup({ maxWidth: 380 }), tooltip: L.tooltip({ sticky: true }) };
     var asOfLabel = null; // set by the timeline when not at the current state
+    var timelineFields = {}; // fields with timeline rows: their state changes with the slider
 
     function fieldContent(k, brief) {
       var p = function (n) { return val(fd, n, k); };
@@ -655,8 +665,10 @@
       for (i = 0; i < rd.n; i++) {
         var oc = val(rd, "outcome", i);
         if (!relStyle[oc]) {
-          relStyle[oc] = { color: OUTCOME_COLOUR[oc] || "#666", weight: 1, fillColor: OUTCOME_COLOUR[oc] || "#666",
-            fillOpacity: 0.35, dashArray: oc === "cancelled" ? "3 3" : null };
+          // Outline only: Leaflet still hit-tests the inside of an unfilled
+          // polygon, so popups open anywhere in the release.
+          relStyle[oc] = { color: OUTCOME_COLOUR[oc] || "#666", weight: 2.5, fill: false,
+            opacity: 0.95, dashArray: OUTCOME_DASH[oc] || null };
         }
         var ly = L.polygon(polyLatLngs(rd.geom[i]), L.extend({ renderer: renderer }, relStyle[oc]));
         ly._mm = { kind: "releases", i: i };
@@ -732,7 +744,7 @@
     // ----------------------------------------------------------- districts
     if (data.districts && data.districts.n) {
       var dd = data.districts, arr3 = new Array(dd.n), arr4 = new Array(dd.n);
-      var br = dd.breaks, pal = ["#fef0d9", "#fdcc8a", "#fc8d59", "#e34a33", "#b30000"];
+      var br = dd.breaks, pal = CHORO_PALETTE;
       for (i = 0; i < dd.n; i++) {
         var ll = polyLatLngs(dd.geom[i]);
         var outline = L.polygon(ll, { renderer: renderer, color: "#333", weight: 2, fill: false, interactive: false });
@@ -747,7 +759,7 @@
         if (groups.choropleth) {
           var rem = dd.remaining[i], c = 0;
           while (c < br.length && rem > br[c]) c++;
-          var cp = L.polygon(ll, { renderer: renderer, color: "#555", weight: 1, fillColor: pal[c], fillOpacity: 0.45 });
+          var cp = L.polygon(ll, { renderer: renderer, color: "#51658a", weight: 1, fillColor: pal[c], fillOpacity: 0.4 });
           cp._mm = { kind: "districts", i: i };
           groups.choropleth.addLayer(cp);
           arr4[i] = cp;
@@ -787,9 +799,24 @@
     var Legend = L.Control.extend({
       options: { position: "bottomright" },
       onAdd: function () {
-        var box = el("div", "mm-panel mm-legend");
-        L.DomEvent.disableClickPropagation(box);
-        L.DomEvent.disableScrollPropagation(box);
+        var panel = el("div", "mm-panel mm-legend");
+        L.DomEvent.disableClickPropagation(panel);
+        L.DomEvent.disableScrollPropagation(panel);
+        var toggle = el("button", "mm-legend-toggle", "Legend");
+        toggle.type = "button";
+        toggle.setAttribute("aria-expanded", "true");
+        toggle.title = "Show or hide the legend";
+        var box = el("div", "mm-legend-body");
+        panel.appendChild(toggle);
+        panel.appendChild(box);
+        L.DomEvent.on(toggle, "click", function () { mm.legend.collapse(!panel.classList.contains("mm-collapsed")); });
+        mm.legend = {
+          element: panel,
+          collapse: function (yes) {
+            panel.classList.toggle("mm-collapsed", !!yes);
+            toggle.setAttribute("aria-expanded", yes ? "false" : "true");
+          }
+        };
         box.appendChild(el("h4", null, "Recorded minefields"));
         data.statuses.forEach(function (s) {
           var r = el("div", "mm-row"), sw = el("span", "mm-swatch");
@@ -815,7 +842,8 @@
           box.appendChild(el("h4", null, "Land release"));
           ["cleared", "reduced", "cancelled"].forEach(function (o) {
             var r4 = el("div", "mm-row"), sw4 = el("span", "mm-swatch");
-            sw4.style.background = OUTCOME_COLOUR[o]; sw4.style.borderColor = OUTCOME_COLOUR[o];
+            sw4.style.background = "transparent"; sw4.style.borderColor = OUTCOME_COLOUR[o];
+            sw4.style.borderStyle = OUTCOME_DASH[o] ? (o === "cancelled" ? "dotted" : "dashed") : "solid";
             r4.appendChild(sw4); r4.appendChild(el("span", null, OUTCOME_LABEL[o]));
             box.appendChild(r4);
           });
@@ -830,8 +858,8 @@
           });
         }
         if (data.districts && data.districts.n && groups.choropleth) {
-          box.appendChild(el("h4", null, "District remaining mines"));
-          var pal = ["#fef0d9", "#fdcc8a", "#fc8d59", "#e34a33", "#b30000"], db = data.districts.breaks;
+          box.appendChild(el("h4", null, "District remaining mines (choropleth layer)"));
+          var pal = CHORO_PALETTE, db = data.districts.breaks;
           for (var k = 0; k <= db.length; k++) {
             var r6 = el("div", "mm-row"), sw6 = el("span", "mm-swatch");
             sw6.style.background = pal[k];
@@ -841,7 +869,7 @@
             box.appendChild(r6);
           }
         }
-        return box;
+        return panel;
       }
     });
     new Legend().addTo(map);
@@ -932,28 +960,51 @@
 
     // ----------------------------------------------------- draw and export
     var draw = { active: false, pts: [], shape: null };
+    // Selection and export use the export geometry ("orig"), never the
+    // display geometry: the file holds each field as `minemap export` would.
     function intersectingFields(latlngs) {
       var ring = latlngs.map(function (p) { p = L.latLng(p); return [p.lng, p.lat]; });
       var sel = [ring], bb = L.latLngBounds(latlngs), out = [];
       for (var k = 0; k < nF; k++) {
+        // The display geometry contains the export geometry (or is it), so
+        // its bounds are a safe first filter.
         if (!fieldLayers[k].getBounds().intersects(bb)) continue;
-        if (ringsIntersect(sel, ringsOf(geomRings(fd.geom[k])))) out.push(k);
+        if (ringsIntersect(sel, ringsOf(geomRings(fd.orig[k])))) out.push(k);
       }
       return out;
     }
+    // Crossref columns the timeline does not know as of a past date.
+    var NOT_IN_TIMELINE = ["released_ha", "cleared_ha", "cleared_pct", "found_mines",
+      "remaining_est", "last_release_date"];
     function featureCollection(idx) {
+      var past = asOfLabel !== null;
       var feats = idx.map(function (k) {
-        var polys = geomRings(fd.geom[k]).map(function (rings) {
+        var polys = geomRings(fd.orig[k]).map(function (rings) {
           return rings.map(function (r, j) { return closeRing(r, j === 0); });
         });
+        var props = propsOf(fd, k);
+        if (past && timelineFields[k]) {
+          props.status = statusNow[k];
+          props.released_pct = pctNow[k];
+          NOT_IN_TIMELINE.forEach(function (c) { if (c in props) props[c] = null; });
+        }
         return {
           type: "Feature",
-          properties: propsOf(fd, k),
-          geometry: polys.length === 1 ? { type: "Polygon", coordinates: polys[0] } :
-            { type: "MultiPolygon", coordinates: polys }
+          properties: props,
+          geometry: polys.length === 0 ? null : polys.length === 1 ?
+            { type: "Polygon", coordinates: polys[0] } : { type: "MultiPolygon", coordinates: polys }
         };
       });
-      return { type: "FeatureCollection", features: feats };
+      // Foreign members (RFC 7946 section 6.1) saying which state this is.
+      var fc = { type: "FeatureCollection", minemap_state: past ? "as of " + asOfLabel : "current" };
+      fc.minemap_note = past ?
+        "Timeline position " + asOfLabel + ": for fields with releases in the map's timeline, " +
+        "status and released_pct are as of that date and " + NOT_IN_TIMELINE.join(", ") +
+        " are null (not known as of that date); other properties are the map's current state. " +
+        "Properties as `minemap export` writes them, without raw; geometry is the full recorded geometry." :
+        "Properties as `minemap export` writes them, without raw; geometry is the full recorded geometry.";
+      fc.features = feats;
+      return fc;
     }
     mm.exportIntersecting = function (latlngs, filename) {
       var fc = featureCollection(intersectingFields(latlngs));
@@ -1019,6 +1070,7 @@
         (events[tl.f[i]] = events[tl.f[i]] || []).push(i);
       }
       var evFields = Object.keys(events).map(Number);
+      evFields.forEach(function (k) { timelineFields[k] = true; });
       var dayOf = function (k) { return Math.min(7 * k, endDay); };
       var iso = function (day) { return new Date(start + day * dayMs).toISOString().slice(0, 10); };
       var setStatus = function (k, s, pct) {
@@ -1078,8 +1130,19 @@
     if (data.bounds) {
       map.fitBounds([[data.bounds[1], data.bounds[0]], [data.bounds[3], data.bounds[2]]]);
     }
+    // On a small screen the legend (bottom right) would cover the lower part
+    // of the layer control (top right, added after this runs): collapse it
+    // then; its button opens it again.
+    function fitLegend() {
+      var lc = map.getContainer().querySelector(".leaflet-control-layers");
+      if (!lc || !mm.legend) return;
+      var leg = mm.legend.element;
+      if (leg.classList.contains("mm-collapsed")) return;
+      if (leg.getBoundingClientRect().top < lc.getBoundingClientRect().bottom + 8) mm.legend.collapse(true);
+    }
     mm.buildMs = performance.now() - t0;
-    requestAnimationFrame(function () { mm.ready = true; });
+    requestAnimationFrame(function () { fitLegend(); mm.ready = true; });
+    map.on("resize", fitLegend);
   }
 
   window.minemapInit = init;
