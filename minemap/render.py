@@ -22,8 +22,12 @@ Why our own JS instead of ``folium.GeoJson`` with ``GeoJsonPopup``:
 * one style per class and column-wise properties keep 50,000 fields within
   the size budget.
 
-Display geometry is simplified for speed but never moves a hazard boundary
-inward: see :func:`display_geometry`.
+Each field is embedded with its export geometry (that of ``minemap export``),
+which the draw-and-export control writes.  It is drawn with that geometry when
+it is no larger than the display geometry, else with the display geometry,
+simplified for speed but never moving a hazard boundary inward: see
+:func:`display_geometry`.  Either way a boundary is drawn at most 0.08 m
+(6-decimal rounding) inside the record, and only when the tolerance allows it.
 """
 
 from __future__ import annotations
@@ -682,7 +686,10 @@ def render_map(
         Shown on the map and as the page title.
     display_tolerance_m
         Display simplification in metres (``settings.display_tolerance_m`` if
-        None).  Boundaries are never moved inward.
+        None).  A field is drawn with its recorded geometry (rounded to 6
+        decimals, ≤ 0.08 m) when that has no more vertices than the
+        simplified one and the tolerance is ≥ 0.08 m; otherwise with the
+        simplified outward geometry, which contains the record.
     choropleth
         Show the district choropleth of remaining mines when the map opens
         (it needs ``districts``, and is in the layer control either way).
@@ -735,6 +742,11 @@ def render_map(
     geoms = np.asarray(fields.geometry.values, dtype=object)
     shown = display_geometry(geoms, tolerance_m=tol, outward=True)
     fd, exported, export_warnings = _field_data(fields, geoms)
+    if len(export_warnings) > 3:
+        # One line, not one per field: large maps of flagged records have many.
+        export_warnings = [f"{len(export_warnings)} minefields have invalid geometry, repaired "
+                           "with make_valid for the in-map export as `minemap export` does "
+                           "(e.g. " + "; ".join(export_warnings[:2]) + ")"]
     warnings += export_warnings
     # A field is drawn with its export geometry when that is no larger than
     # the display geometry and the tolerance covers the 6-decimal rounding:

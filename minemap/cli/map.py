@@ -23,8 +23,8 @@ from minemap.cli import options
 @click.option("--display-tolerance", "display_tolerance", type=click.FloatRange(min=0),
               default=None, metavar="M",
               help="Display simplification in metres (default: settings.display_tolerance_m, "
-              "1 m); boundaries are never drawn inward by more than this.  Exports from the "
-              "map keep the full geometry.")
+              "1 m).  Boundaries are never drawn inside the record by more than this (at "
+              "most 0.08 m of rounding); exports from the map keep the full geometry.")
 @click.option("--no-mine-positions", "no_mine_positions", is_flag=True,
               help="Leave out the estimated mine positions along mine rows.")
 @click.option("--choropleth", is_flag=True,

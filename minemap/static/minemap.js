@@ -221,7 +221,7 @@
     if (!s) {
       s = {
         color: review ? REVIEW_COLOUR : STATUS_COLOUR[status],
-        weight: review ? 3 : 1.2,
+        weight: review ? 3 : 2,
         dashArray: review ? "6 4" : null,
         fillColor: STATUS_COLOUR[status],
         fillOpacity: DENSITY_OPACITY[dclass],
@@ -667,7 +667,7 @@
         if (!relStyle[oc]) {
           // Outline only: Leaflet still hit-tests the inside of an unfilled
           // polygon, so popups open anywhere in the release.
-          relStyle[oc] = { color: OUTCOME_COLOUR[oc] || "#666", weight: 2.5, fill: false,
+          relStyle[oc] = { color: OUTCOME_COLOUR[oc] || "#666", weight: 1.5, fill: false,
             opacity: 0.95, dashArray: OUTCOME_DASH[oc] || null };
         }
         var ly = L.polygon(polyLatLngs(rd.geom[i]), L.extend({ renderer: renderer }, relStyle[oc]));
