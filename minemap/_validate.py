@@ -110,8 +110,13 @@ def check_geometries(
     for i in np.flatnonzero(ok & bad_range):
         problems.append(Problem(name, names[i], "coordinates out of range for lon/lat"))
         ok[i] = False
+    swap_src = (frame["_swap_inside"].to_numpy(dtype=bool) if "_swap_inside" in frame
+                else np.zeros(len(geoms), dtype=bool))
     for i in np.flatnonzero(ok & outside):
-        if all_swapped[i]:
+        if swap_src[i]:
+            msg = ("coordinates look swapped (easting and northing exchanged): outside the"
+                   " area of interest as given, inside with the two axes swapped")
+        elif all_swapped[i]:
             msg = "coordinates look swapped (lat, lon): outside the area of interest as given"
         else:
             x, y = coords[idx == i][0]
@@ -169,6 +174,11 @@ def check_geometries(
             )
         geoms[ok] = orient(geoms[ok])
         problems += _vertex_gaps(geoms, ok, name, names)
+        tiny = np.zeros(len(geoms), dtype=bool)
+        tiny[ok] = hectares(geoms[ok]) < 1e-4
+        for i in np.flatnonzero(tiny):
+            problems.append(Problem(name, names[i], "covers less than 1 m² (degenerate or"
+                                    " nearly collinear vertices?)", "warning"))
     return geoms, problems, flags
 
 
@@ -206,6 +216,26 @@ def _vertex_gaps(geoms, ok, name, names) -> list[Problem]:
         out.append(Problem(name, names[i], f"consecutive vertices {d / 1000:.1f} km apart "
                            f"(more than {settings.max_vertex_gap_m / 1000:g} km)", "warning"))
     return out
+
+
+def outside_aoi(geoms: np.ndarray, aoi: tuple[float, float, float, float] | None = None
+                ) -> np.ndarray:
+    """Whether any vertex of each geometry lies outside the area of interest."""
+    west, south, east, north = aoi or settings.aoi
+    geoms = np.asarray(geoms, dtype=object)
+    coords, idx = shapely.get_coordinates(geoms, return_index=True)
+    inside = ((coords[:, 0] >= west) & (coords[:, 0] <= east)
+              & (coords[:, 1] >= south) & (coords[:, 1] <= north))
+    out = np.zeros(len(geoms), dtype=bool)
+    np.logical_or.at(out, idx, ~inside)
+    return out
+
+
+def vertex_gap_warnings(geoms: np.ndarray, name: str, names: list[str]) -> list[Problem]:
+    """geocheck: consecutive vertices more than ``settings.max_vertex_gap_m`` apart."""
+    geoms = np.asarray(geoms, dtype=object)
+    ok = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+    return _vertex_gaps(geoms, ok, name, names) if ok.any() else []
 
 
 def overlap_warnings(frame: gpd.GeoDataFrame, name: str, names: list[str]) -> list[Problem]:
@@ -320,7 +350,8 @@ def parse_date(value: object) -> _dt.date | None:
     if isinstance(value, pd.Timestamp):
         return value.date()
     text = str(value).strip()
-    if not text:
+    # GDAL's readers give a missing date as "NaT" when dates are read as text.
+    if not text or text in ("NaT", "nan", "NaN", "None", "null"):
         return None
     try:
         return _dt.date.fromisoformat(text[:10])

@@ -129,6 +129,45 @@ def _is_traverse(path: Path) -> bool:
 # -- minefield records ------------------------------------------------------------
 
 
+def _vertex_rows_to_polygons(sf: SourceFrame) -> tuple[SourceFrame, list[Problem]]:
+    """A lon/lat CSV of records: one row per vertex, grouped by ``record_id``.
+
+    The rows of a record, in file order (or by a ``vertex`` column), are its
+    perimeter; its fields come from its first row, and a later row that
+    repeats a field with another value is an error.
+    """
+    frame = _apply_aliases(sf.frame, ["record_id"])
+    if "record_id" not in frame or not len(frame):
+        return sf, []
+    problems: list[Problem] = []
+    ids = v.text(frame, "record_id")
+    order = pd.to_numeric(frame["vertex"], errors="coerce") if "vertex" in frame else None
+    attrs = [c for c in frame.columns if c not in ("geometry", "_feature", "_raw", "vertex")]
+    groups: dict[str, list[int]] = {}
+    for i, rid in enumerate(ids):
+        groups.setdefault(rid, []).append(i)
+    rows, geoms = [], []
+    for rid, idx in groups.items():
+        if order is not None:
+            idx = sorted(idx, key=lambda i: (order.iat[i], i))
+        first = frame.iloc[idx[0]]
+        for i in idx[1:]:
+            for c in attrs:
+                a, b = str(first[c]).strip(), str(frame.iloc[i][c]).strip()
+                if b and b not in ("nan", "None") and b != a:
+                    problems.append(Problem(sf.name, rid or f"feature {i + 1}",
+                                            f"{c} {b!r} on line {i + 2} differs from {a!r}"
+                                            f" on line {idx[0] + 2}"))
+        xy = shapely.get_coordinates(np.asarray(frame.geometry.values, dtype=object)[idx])
+        geoms.append(shapely.Polygon(xy) if len(xy) >= 3 else shapely.Polygon())
+        row = first[attrs].to_dict()
+        row["_feature"] = int(first["_feature"])
+        row["_raw"] = "[" + ", ".join(frame["_raw"].iloc[i] for i in idx) + "]"
+        rows.append(row)
+    out = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms, crs="EPSG:4326")
+    return SourceFrame(out, sf.name, sf.path, sf.source_crs, sf.transformation), problems
+
+
 def _records_from_frame(
     sf: SourceFrame, *, handover: str | None, repair: str | None, aoi
 ) -> tuple[gpd.GeoDataFrame, list[Problem]]:
@@ -213,8 +252,6 @@ def _records_from_frame(
         geometry=geoms,
         crs="EPSG:4326",
     )
-    if not any(p.severity == "error" for p in problems):
-        problems += v.overlap_warnings(out, name, names)
     return out, problems
 
 
@@ -286,6 +323,11 @@ def read_records(
         except DataError as exc:
             problems += exc.problems or [Problem(path.name, None, str(exc).split(": ", 1)[-1])]
             continue
+        if path.suffix.lower() == ".csv" and len(sf.frame) and (
+            shapely.get_type_id(np.asarray(sf.frame.geometry.values, dtype=object)) == 0
+        ).all():
+            sf, probs = _vertex_rows_to_polygons(sf)
+            problems += probs
         recs, probs = _records_from_frame(sf, handover=handover, repair=repair, aoi=aoi)
         fields.append(recs)
         problems += probs
@@ -294,6 +336,28 @@ def read_records(
         pd.concat(fields, ignore_index=True) if fields else _empty(schema.MINEFIELD_COLUMNS)
     )
     minefields = gpd.GeoDataFrame(minefields, geometry="geometry", crs="EPSG:4326")
+    traverse_files = {s.name for s in provenance if _is_traverse(s.path)}
+    if traverse_files and len(minefields):
+        # The traverse reader checks the reference point; the polygon it
+        # walks must lie in the area of interest too, and pass geocheck.
+        sel = minefields["source_file"].isin(traverse_files).to_numpy()
+        sub = minefields[sel]
+        geoms = np.asarray(sub.geometry.values, dtype=object)
+        for rid, src, out in zip(sub.record_id, sub.source_file, v.outside_aoi(geoms, aoi)):
+            if out:
+                problems.append(Problem(src, rid, "the surveyed polygon reaches outside the"
+                                        " area of interest; check the legs and the reference"
+                                        " point"))
+        for src in sorted(set(sub.source_file)):
+            part = sub[sub.source_file == src]
+            problems += v.vertex_gap_warnings(np.asarray(part.geometry.values, dtype=object),
+                                              src, list(part.record_id))
+    if len(minefields) > 1 and not any(p.severity == "error" for p in problems):
+        # geocheck overlaps across every file of the handover, not file by file.
+        for src_overlap in v.overlap_warnings(minefields, "", list(minefields.record_id)):
+            rid = src_overlap.record
+            src = minefields.loc[minefields.record_id == rid, "source_file"].iloc[0]
+            problems.append(Problem(src, rid, src_overlap.message, "warning"))
     if len(paths) > 1 and len(minefields):
         seen: dict[str, str] = {}
         for rid, src in zip(minefields["record_id"], minefields["source_file"]):
@@ -622,12 +686,18 @@ def import_records(
             v.parse_date(handover_date)
         except ValueError as exc:
             raise UsageError(f"--handover-date: {exc}") from None
+    st = _open(store)
+    if not handover_date and st.exists():
+        # A later revision of a handover keeps the date given with an earlier one.
+        known = st.handovers()
+        match = known.loc[known["handover"] == handover, "handover_date"]
+        if len(match) and match.iloc[0]:
+            handover_date = str(match.iloc[0])
     rs = read_records(
         sources, handover=handover, handover_date=handover_date, layer=layer, crs=crs,
         column_map=column_map, repair=repair, accept_misclosure=accept_misclosure, aoi=aoi,
     )
     raise_for_problems(rs.problems)
-    st = _open(store)
     plan = _plan(
         "records",
         {"minefields": rs.minefields, "vertices": rs.vertices, "mine_rows": rs.rows},

@@ -138,12 +138,33 @@ def _decode(blobs: Iterable[bytes | None]) -> np.ndarray:
 # helpers
 
 
-def sha256_file(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file's bytes."""
+_SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".fieldnames.csv")
+
+
+def _sha256_bytes(path: str | os.PathLike) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
+    return h.hexdigest()
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """Hex sha256 of a source.
+
+    A ``.shp`` is one file of a set: its attributes live in the ``.dbf`` and
+    its CRS in the ``.prj``, so the digest covers every part present (a
+    change to any part is a different source).  Other files: their bytes.
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".shp":
+        return _sha256_bytes(path)
+    h = hashlib.sha256()
+    for ext in _SHAPEFILE_PARTS:
+        for part in (path.with_name(path.stem + ext), path.with_name(path.stem + ext.upper())):
+            if part.exists():
+                h.update(f"{ext}:{_sha256_bytes(part)};".encode())
+                break
     return h.hexdigest()
 
 
@@ -269,7 +290,12 @@ class Store:
         if not self.path.parent.exists():
             raise UsageError(f"{self.path}: the store's folder does not exist")
         conn = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT_S, isolation_level=None)
-        conn.execute("PRAGMA foreign_keys = ON")
+        try:
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise UsageError(f"{self.path}: not a minemap store (GeoPackage): {exc}") from None
         return conn
 
     @contextmanager
@@ -307,6 +333,10 @@ class Store:
             "SELECT 1 FROM sqlite_master WHERE name='revisions'"
         ).fetchone():
             return
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' LIMIT 1").fetchone():
+            # Someone else's GeoPackage (a source file, say): never write in it.
+            raise UsageError(f"{self.path}: is a database but not a minemap store; give"
+                             " --store a new file or an existing minemap store")
         conn.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
         conn.execute(f"PRAGMA user_version = {_USER_VERSION}")
         # Not executescript: it would COMMIT the open transaction.

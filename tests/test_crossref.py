@@ -448,11 +448,12 @@ def test_splitting_a_release_changes_nothing(field, rels, which, cut):
     a = crossref_minefields(f, frame(whole, kinds), None).iloc[0]
     b = crossref_minefields(f, frame(split, split_kinds), None).iloc[0]
     # The cut adds vertices on lon/lat-straight edges (not quite the same
-    # geodesic edges), and GEOS nodes nearly coincident edges a few micrometres
-    # differently: areas may move by ~1e-5 of a thin piece, or by up to a
-    # hundredth of a square metre (1e-6 ha) on a field of a few metres.
-    assert b.released_ha == pytest.approx(a.released_ha, rel=1e-5, abs=1e-6)
-    assert b.cleared_ha == pytest.approx(a.cleared_ha, rel=1e-5, abs=1e-6)
+    # geodesic edges), and where a cut meets nearly coincident edges of other
+    # pieces GEOS's overlay may snap them by fractions of a millimetre: on a
+    # 1 m-wide strip 135 m long that moved the area by 8e-5 of it (0.01 m²).
+    # The contract is 0.1 %; this asserts ten times better.
+    assert b.released_ha == pytest.approx(a.released_ha, rel=1e-4, abs=1e-6)
+    assert b.cleared_ha == pytest.approx(a.cleared_ha, rel=1e-4, abs=1e-6)
     assert b.status == a.status
 
 

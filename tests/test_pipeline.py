@@ -331,3 +331,23 @@ def test_export_to_a_closed_pipe_is_quiet(tmp_path, store_path):
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 0
     assert "Error" not in err and "Traceback" not in err
+
+
+def test_clearance_refuses_undated_rows_and_polygon_items(tmp_path, store_path, cli):
+    import geopandas as gpd
+
+    # Dates read by GDAL as a date column: a missing one arrives as NaT.
+    frame = gpd.GeoDataFrame(
+        {"report_id": ["R1", "R2"], "date_end": pd.to_datetime(["2022-01-10", None]).date,
+         "outcome": ["cleared", "cleared"]},
+        geometry=[rect(0, 0, 50, 50), rect(100, 0, 50, 50)], crs="EPSG:4326")
+    frame.to_file(tmp_path / "r.gpkg", driver="GPKG")
+    res = cli("import-clearance", tmp_path / "r.gpkg")
+    assert res.exit_code == 1 and "r.gpkg: record R2: no date" in res.output
+    item = _items(tmp_path / "i.geojson", [("I1", 10, 10, "AP", "2022-01-10", "")])
+    doc = json.loads(item.read_text())
+    doc["features"][0]["geometry"] = json.loads(shapely.to_geojson(rect(0, 0, 10, 10)))
+    item.write_text(json.dumps(doc))
+    res = cli("import-clearance", item)
+    assert res.exit_code == 1 and "record I1" in res.output and "items are points" in res.output
+    assert not store_path.exists() or Store(store_path).latest_revision() == 0

@@ -345,3 +345,77 @@ def test_record_without_any_count_is_refused(tmp_path):
     errors = _errors(read_records([path], handover="h"))
     assert errors == ["c.geojson: record N-1: no mine count: give mines_ap, mines_at or"
                       " mines_total (0 if the record says none)"]
+
+
+def test_csv_lon_lat_vertices_make_polygons(tmp_path):
+    """One row per vertex, grouped by record_id, fields on the first row."""
+    corners = [(0, 0), (100, 0), (100, 100), (0, 100)]
+    lines = ["record_id,mines_ap,mines_at,district,lon,lat"]
+    for k, (x, y) in enumerate(corners):
+        p = utm_to_ll(shapely.Point(650_000 + x, 4_427_000 + y))
+        lines.append(f"V-1,{'10' if k == 0 else ''},{'2' if k == 0 else ''},"
+                     f"{'Agdam' if k == 0 else ''},{p.x!r},{p.y!r}")
+    (tmp_path / "v.csv").write_text("\n".join(lines) + "\n")
+    rs = read_records([tmp_path / "v.csv"], handover="h")
+    assert not _errors(rs)
+    row = rs.minefields.iloc[0]
+    assert (row.record_id, row.mines_total, row.district) == ("V-1", 12, "Aghdam")
+    assert row.area_ha == pytest.approx(_geod_ha(rect(0, 0, 100, 100)), rel=1e-6)
+    bad = lines[:2] + [lines[2].replace(",,,", ",,,Fizuli", 1)] + lines[3:]
+    (tmp_path / "b.csv").write_text("\n".join(bad) + "\n")
+    errors = _errors(read_records([tmp_path / "b.csv"], handover="h"))
+    assert any("record V-1" in e and "district 'Fizuli' on line 3" in e for e in errors)
+
+
+def test_overlap_warning_across_files(tmp_path):
+    a = write_geojson(tmp_path / "a.geojson", [feature({"record_id": "A", "mines_ap": 1},
+                                                       rect(0, 0, 100, 100))])
+    b = write_geojson(tmp_path / "b.geojson", [feature({"record_id": "B", "mines_ap": 1},
+                                                       rect(0, 0, 100, 100))])
+    warn = [str(p) for p in read_records([a, b], handover="h").problems]
+    assert any("overlaps record" in w for w in warn)
+
+
+def test_traverse_polygon_outside_area_is_refused(tmp_path):
+    path = tmp_path / "far.yaml"
+    path.write_text(
+        "record_id: FAR\nmines: {ap: 1}\nreference_point: {lat: 40.50, lon: 46.93}\n"
+        "angle_unit: deg\nnorth: true\nclosed: false\nlegs:\n"
+        "  - {bearing: 0, distance_m: 100}\n  - {bearing: 0, distance_m: 9000}\n"
+        "  - {bearing: 90, distance_m: 100}\n")
+    errors = _errors(read_records([path], handover="h"))
+    assert any("far.yaml: record FAR: the surveyed polygon reaches outside" in e
+               for e in errors)
+
+
+def test_unclosed_ring_names_the_record(tmp_path):
+    c = list(rect(0, 0, 50, 50).exterior.coords)[:-1]
+    text = json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"record_id": "OK-1", "mines_ap": 1},
+         "geometry": json.loads(shapely.to_geojson(rect(200, 0, 50, 50)))},
+        {"type": "Feature", "properties": {"record_id": "U-1", "mines_ap": 1},
+         "geometry": {"type": "Polygon", "coordinates": [[list(p) for p in c[:2]]]}}]})
+    (tmp_path / "u.geojson").write_text(text)
+    errors = _errors(read_records([tmp_path / "u.geojson"], handover="h"))
+    assert errors and errors[0].startswith("u.geojson: record U-1: ")
+
+
+def test_sk42_axes_swapped_hint(tmp_path):
+    """Easting and northing exchanged in an EPSG:28408 file: say so."""
+    to_gk = Transformer.from_crs("EPSG:4326", "EPSG:28408", always_xy=True)
+    ll = rect(0, 0, 100, 100)
+    gk = shapely.transform(ll, lambda xy: np.column_stack(to_gk.transform(xy[:, 0], xy[:, 1])))
+    swapped = shapely.transform(gk, lambda xy: xy[:, ::-1])
+    (tmp_path / "s.csv").write_text(
+        "record_id,mines_ap,wkt\n" f'S-1,1,"{shapely.to_wkt(swapped, rounding_precision=-1)}"\n')
+    errors = _errors(read_records([tmp_path / "s.csv"], handover="h", crs="EPSG:28408"))
+    assert errors and "easting and northing exchanged" in errors[0]
+
+
+def test_degenerate_polygon_warns(tmp_path):
+    a = utm_to_ll(shapely.Point(650_000, 4_427_000)).coords[0]
+    b = utm_to_ll(shapely.Point(650_100, 4_427_000)).coords[0]
+    m = utm_to_ll(shapely.Point(650_050, 4_427_000.001)).coords[0]
+    path = _one(tmp_path, {}, shapely.Polygon([a, b, m]))
+    rs = read_records([path], handover="h")
+    assert any("less than 1 m²" in str(p) for p in rs.problems if p.severity == "warning")

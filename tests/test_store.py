@@ -171,3 +171,59 @@ def test_store_opens_styled_in_qgis(tmp_path, store_path):
     row = styles.set_index("f_table_name").loc["crossref"]
     assert bool(row.useAsDefault) and "status" in row.styleQML
     assert {"releases", "items", "minefields"} <= set(styles.f_table_name)
+
+
+def test_changed_dbf_is_a_new_source(tmp_path, store_path):
+    """A Shapefile is its whole set: new counts in the .dbf are not 'identical'."""
+    import geopandas as gpd
+
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    frame = gpd.read_file(fields_file(tmp_path / "a.geojson", 2))
+    frame.to_file(folder / "f.shp")
+    import_records([folder / "f.shp"], handover="h", store=store_path)
+    frame.loc[0, "mines_ap"] = 500
+    frame.to_file(folder / "f.shp")
+    res, _ = import_records([folder / "f.shp"], handover="h", store=store_path)
+    assert res.revision == 2 and res.changed == ["AGD-0001"]
+
+
+def test_not_a_store_is_refused_and_untouched(tmp_path, cli):
+    junk = tmp_path / "junk.gpkg"
+    junk.write_bytes(b"not a database")
+    res = cli("--store", junk, "info")  # the fixture's --store comes first; this one wins
+    assert res.exit_code == 2 and "junk.gpkg" in res.output
+    other = tmp_path / "other.gpkg"
+    import geopandas as gpd
+
+    gpd.read_file(fields_file(tmp_path / "a.geojson", 1)).to_file(other, driver="GPKG")
+    before = other.read_bytes()
+    res = cli("--store", other, "import-records", tmp_path / "a.geojson", "--handover", "h")
+    assert res.exit_code == 2 and "not a minemap store" in res.output
+    assert other.read_bytes() == before
+
+
+def test_handover_date_carries_over_and_validate_takes_it(tmp_path, store_path, cli):
+    yaml_text = (
+        "record_id: M-1\nmines: {ap: 3}\nreference_point: {lat: 39.98, lon: 46.93}\n"
+        "angle_unit: deg\nnorth: magnetic\nclosed: false\nlegs:\n"
+        "  - {bearing: 10, distance_m: 50}\n  - {bearing: 90, distance_m: 60}\n"
+        "  - {bearing: 180, distance_m: 60}\n")
+    (tmp_path / "m.yaml").write_text(yaml_text)
+    assert cli("validate", tmp_path / "m.yaml").exit_code == 1  # no date for the model
+    assert cli("validate", tmp_path / "m.yaml", "--handover-date", "2021-06-12").exit_code == 0
+    fields = fields_file(tmp_path / "a.geojson", 2)
+    assert cli("import-records", fields, "--handover", "h",
+               "--handover-date", "2021-06-12").exit_code == 0
+    res = cli("import-records", fields, tmp_path / "m.yaml", "--handover", "h")
+    assert res.exit_code == 0, res.output
+    rec = Store(store_path).read("minefields").set_index("record_id").loc["M-1"]
+    # The stored handover date (2021-06-12) was used: IGRF there, by ppigrf.
+    import datetime
+
+    import numpy as np
+    import ppigrf
+
+    be, bn, _ = ppigrf.igrf(46.93, 39.98, 0.0, datetime.datetime(2021, 6, 12))
+    expected = np.degrees(np.arctan2(np.ravel(be)[0], np.ravel(bn)[0]))
+    assert rec.declination_deg == pytest.approx(expected, abs=0.01)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 import traceback
+import warnings
 
 import click
 
@@ -95,6 +96,11 @@ def cli(ctx: click.Context, store, debug, verbose, quiet) -> None:
     """minemap: minefield records, land release and handover accuracy."""
     ctx.ensure_object(dict)
     ctx.obj.update(store=store, debug=debug, verbose=verbose, quiet=quiet)
+    if not debug:
+        # Problems reach the user as minemap's own one-line messages; the
+        # libraries' warnings underneath them are noise (--debug shows them).
+        warnings.filterwarnings(
+            "ignore", module=r"(pyogrio|shapely|geopandas|pandas|fiona|pyproj|numpy)(\.|$)")
 
 
 def main() -> None:

@@ -13,19 +13,23 @@ from minemap.cli.main import echo_problems
 @click.option("--kind", type=click.Choice(["records", "clearance", "incidents", "reports"]),
               default="records", show_default=True, help="What the sources hold.")
 @click.option("--handover", default=None, help="Check records' own handover against this.")
+@click.option("--handover-date", default=None, metavar="DATE",
+              help="Date of the handover (a fallback date for magnetic declinations).")
 @options.layer_opt
 @options.crs_opt
 @options.map_opt
 @click.option("--repair", type=click.Choice(["hull"]), default=None)
 @click.option("--accept-misclosure", is_flag=True)
 @click.pass_context
-def command(ctx, sources, kind, handover, layer, crs, column_map, repair, accept_misclosure):
+def command(ctx, sources, kind, handover, handover_date, layer, crs, column_map, repair,
+            accept_misclosure):
     """Run the import checks without writing; list every problem; exit 1 if any is an error."""
     from minemap.imports import validate
 
     opts = {"layer": layer, "crs": crs, "column_map": column_map}
     if kind == "records":
-        opts.update(handover=handover, repair=repair, accept_misclosure=accept_misclosure)
+        opts.update(handover=handover, handover_date=handover_date, repair=repair,
+                    accept_misclosure=accept_misclosure)
     if kind == "reports":
         opts = {}
     problems = validate(sources, kind=kind, **opts)

@@ -25,6 +25,7 @@ import pyogrio
 import shapely
 from defusedxml import ElementTree as SafeET
 
+from minemap import settings
 from minemap._errors import DataError, Problem, UsageError
 from minemap.crs import WGS84, Transformation, crs_name, parse_crs, to_wgs84
 
@@ -111,6 +112,15 @@ def _fiona_locate(path: str, layer: str | None, name: str, id_columns: tuple[str
                     )
                     return f"{name}: feature {number}{after}: unreadable: {exc}"
                 last_props = dict(feat.properties or {})
+                geom = feat.geometry
+                if geom is not None and geom.type in ("Polygon", "MultiPolygon"):
+                    polys = [geom.coordinates] if geom.type == "Polygon" else geom.coordinates
+                    for rings in polys:
+                        for ring in rings:
+                            if len(ring) and tuple(ring[0]) != tuple(ring[-1]):
+                                label = _feature_label(last_props, number, id_columns)
+                                return (f"{name}: record {label}: a polygon ring is not closed"
+                                        " (its last point differs from its first)")
                 try:
                     shapely.geometry.shape(feat.geometry) if feat.geometry else None
                 except Exception as exc:  # noqa: BLE001
@@ -446,9 +456,20 @@ def read_features(
             geoms, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1]))
         )
         src_name, op = transformation.source_crs, transformation.description
+        # Would the source's two axes, exchanged, land in the area of
+        # interest?  (EPSG:28408 is northing-first: a classic confusion.)
+        swapped = shapely.transform(
+            geoms, lambda xy: np.column_stack(t.transform(xy[:, 1], xy[:, 0]))
+        )
+        w, so, e, n = aoi or settings.aoi
+        ok = ~shapely.is_missing(swapped)
+        swap_inside = np.zeros(len(geoms), dtype=bool)
+        swap_inside[ok] = shapely.within(swapped[ok], shapely.box(w, so, e, n))
     result = gpd.GeoDataFrame(props.reset_index(drop=True), geometry=out_geoms, crs=WGS84)
     result["_feature"] = np.arange(1, len(result) + 1)
     result["_raw"] = raw
+    if transformation is not None:
+        result["_swap_inside"] = swap_inside
     return SourceFrame(
         frame=result, name=name, path=path, source_crs=src_name, transformation=op
     )
