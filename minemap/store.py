@@ -252,6 +252,7 @@ class ImportResult:
     """Outcome of an import."""
 
     revision: int | None  # None: no-op
+    read: int = 0  # rows the sources held
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
@@ -628,9 +629,11 @@ class Store:
             records without ``allow_removals``.
         """
         with self.transaction() as conn:
+            layers = KINDS[plan.kind][:1] if plan.kind == "records" else KINDS[plan.kind]
+            n_read = sum(len(plan.frames[name]) for name in layers if name in plan.frames)
             reason = self._identical_to_latest(conn, plan)
             if reason:
-                return ImportResult(revision=None, noop_reason=reason)
+                return ImportResult(revision=None, read=n_read, noop_reason=reason)
             (last,) = conn.execute("SELECT COALESCE(MAX(revision), 0) FROM revisions").fetchone()
             revision = int(last) + 1
             main_layer = KINDS[plan.kind][0]
@@ -692,7 +695,8 @@ class Store:
             )
             if refresh is not None:
                 refresh(self, conn, revision, touched)
-            return ImportResult(revision=revision, added=added, changed=changed, removed=removed)
+            return ImportResult(revision=revision, read=n_read, added=added, changed=changed,
+                                removed=removed)
 
     def _count_before(self, conn, handover: str, revision: int) -> int:
         (n,) = conn.execute(

@@ -23,4 +23,4 @@ def command(ctx, source, name_field, layer, crs):
         source, store=options.get_store(ctx), name_field=name_field, layer=layer, crs=crs
     )
     echo_problems(problems, quiet=ctx.obj["quiet"])
-    print_import(ctx, result, "districts", len(result.added) + len(result.changed))
+    print_import(ctx, result, "districts", result.read)

@@ -23,4 +23,4 @@ def command(ctx, sources, layer, crs, column_map):
         sources, store=options.get_store(ctx), layer=layer, crs=crs, column_map=column_map
     )
     echo_problems(problems, quiet=ctx.obj["quiet"])
-    print_import(ctx, result, "incidents", len(result.added) + len(result.changed))
+    print_import(ctx, result, "incidents", result.read)

@@ -33,4 +33,4 @@ def command(ctx, sources, handover, handover_date, layer, crs, column_map, add, 
         accept_misclosure=accept_misclosure, repair=repair,
     )
     echo_problems(rs.warnings, quiet=ctx.obj["quiet"])
-    print_import(ctx, result, f"handover {handover}", len(rs.minefields))
+    print_import(ctx, result, f"handover {handover}", result.read)

@@ -18,4 +18,4 @@ def command(ctx, files):
 
     result, problems = import_report(files, store=options.get_store(ctx))
     echo_problems(problems, quiet=ctx.obj["quiet"])
-    print_import(ctx, result, "reports", len(result.added) + len(result.changed))
+    print_import(ctx, result, "reports", result.read)
