@@ -82,6 +82,14 @@ def _empty(columns: dict[str, str], geom: bool = True) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame, geometry=[], crs="EPSG:4326") if geom else frame
 
 
+def _concat(frames: list[gpd.GeoDataFrame], columns: dict[str, str]) -> gpd.GeoDataFrame:
+    """Frames of several sources as one, or an empty frame of the schema."""
+    if not frames:
+        return _empty(columns)
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry",
+                            crs="EPSG:4326")
+
+
 def _apply_aliases(frame: pd.DataFrame, contract: Sequence[str]) -> pd.DataFrame:
     """Contract names for common aliases, other cases and 10-character
     Shapefile truncations.  Explicit ``--map`` has already been applied."""
@@ -332,10 +340,7 @@ def read_records(
         fields.append(recs)
         problems += probs
         provenance.append(Source(path, sf.name, sha, sf.source_crs, sf.transformation))
-    minefields = (
-        pd.concat(fields, ignore_index=True) if fields else _empty(schema.MINEFIELD_COLUMNS)
-    )
-    minefields = gpd.GeoDataFrame(minefields, geometry="geometry", crs="EPSG:4326")
+    minefields = _concat(fields, schema.MINEFIELD_COLUMNS)
     traverse_files = {s.name for s in provenance if _is_traverse(s.path)}
     if traverse_files and len(minefields):
         # The traverse reader checks the reference point; the polygon it
@@ -364,14 +369,8 @@ def read_records(
             if rid in seen and seen[rid] != src:
                 problems.append(Problem(src, rid, f"duplicate record id (also in {seen[rid]})"))
             seen.setdefault(rid, src)
-    vertices = (
-        gpd.GeoDataFrame(pd.concat(verts, ignore_index=True), crs="EPSG:4326")
-        if verts else _empty(schema.VERTEX_COLUMNS)
-    )
-    mine_rows = (
-        gpd.GeoDataFrame(pd.concat(rows, ignore_index=True), crs="EPSG:4326")
-        if rows else _empty(schema.MINE_ROW_COLUMNS)
-    )
+    vertices = _concat(verts, schema.VERTEX_COLUMNS)
+    mine_rows = _concat(rows, schema.MINE_ROW_COLUMNS)
     return RecordSet(minefields, vertices, mine_rows, problems, provenance)
 
 
@@ -504,14 +503,8 @@ def read_clearance(
             i, p = _items_from_frame(frame[points].reset_index(drop=True), sf.name, aoi)
             items.append(i)
             problems += p
-    releases = (
-        gpd.GeoDataFrame(pd.concat(rels, ignore_index=True), crs="EPSG:4326")
-        if rels else _empty(schema.RELEASE_COLUMNS)
-    )
-    item_frame = (
-        gpd.GeoDataFrame(pd.concat(items, ignore_index=True), crs="EPSG:4326")
-        if items else _empty(schema.ITEM_COLUMNS)
-    )
+    releases = _concat(rels, schema.RELEASE_COLUMNS)
+    item_frame = _concat(items, schema.ITEM_COLUMNS)
     for what, frame, key in (("report_id", releases, "report_id"), ("item_id", item_frame,
                                                                       "item_id")):
         dup = frame[key][frame[key].duplicated()]
@@ -565,10 +558,7 @@ def read_incidents(
              "civilian": civ, "district": district, "source_file": name},
             geometry=geoms, crs="EPSG:4326",
         ))
-    out = (
-        gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
-        if frames else _empty(schema.INCIDENT_COLUMNS)
-    )
+    out = _concat(frames, schema.INCIDENT_COLUMNS)
     return out, problems, provenance
 
 
