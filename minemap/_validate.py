@@ -77,7 +77,8 @@ def check_geometries(
     missing = shapely.is_missing(geoms)
     empty = ~missing & shapely.is_empty(geoms)
     for i in np.flatnonzero(missing | empty):
-        problems.append(Problem(name, names[i], "missing or empty geometry"))
+        problems.append(Problem(name, names[i], "missing or empty geometry (or coordinates that"
+                                " could not be read)"))
         ok[i] = False
 
     types = shapely.get_type_id(geoms)
