@@ -56,8 +56,12 @@ def check_geometries(
     polygonal: bool,
     aoi: tuple[float, float, float, float] | None = None,
     repair: str | None = None,
+    geocheck: bool = True,
 ) -> tuple[np.ndarray, list[Problem], list[list[str]]]:
     """Check and repair geometries.
+
+    ``geocheck=False`` leaves out the minefield-record warnings (vertex gaps,
+    tiny areas), which mean nothing for district boundaries.
 
     Returns
     -------
@@ -109,7 +113,8 @@ def check_geometries(
     all_swapped = np.ones(len(geoms), dtype=bool)
     np.logical_and.at(all_swapped, idx, swapped)
     for i in np.flatnonzero(ok & bad_range):
-        problems.append(Problem(name, names[i], "coordinates out of range for lon/lat"))
+        problems.append(Problem(name, names[i], "coordinates out of range for lon/lat"
+                                " (projected coordinates? give the file's CRS with --crs)"))
         ok[i] = False
     swap_src = (frame["_swap_inside"].to_numpy(dtype=bool) if "_swap_inside" in frame
                 else np.zeros(len(geoms), dtype=bool))
@@ -174,6 +179,8 @@ def check_geometries(
                         "warning")
             )
         geoms[ok] = orient(geoms[ok])
+        if not geocheck:
+            return geoms, problems, flags
         problems += _vertex_gaps(geoms, ok, name, names)
         tiny = np.zeros(len(geoms), dtype=bool)
         tiny[ok] = hectares(geoms[ok]) < 1e-4

@@ -123,6 +123,14 @@ def crossref(
     geometry
         ``by="minefield"`` only: include the fields' geometry (a
         GeoDataFrame); ``False`` gives a plain DataFrame, faster.
+
+    Returns
+    -------
+    GeoDataFrame or DataFrame
+        ``by="handover"`` gives the DESIGN §5 columns, then
+        ``found_outside_in_other_handovers``, ``area_ha``, ``released_ha``,
+        ``cleared_ha``, ``remaining_est``, ``released_pct`` and
+        ``cleared_pct`` (sums over the handover's fields).
     """
     if by not in ("minefield", "district", "handover"):
         raise UsageError(f"--by {by}: choose minefield, district or handover")
@@ -144,10 +152,19 @@ def crossref(
             reports=st.read("reports", revision=revision),
             districts=_none_if_empty(st.read("districts", revision=revision)), as_of=as_of,
         )
-    return _engine.crossref_handovers(
+    table_h = _engine.crossref_handovers(
         fields, items, incidents=st.read("incidents", revision=revision),
         handovers=st.handovers(), as_of=as_of,
     )
+    # How much of each handover is released, and how much of that cleared:
+    # sums of the by-minefield table, beside the accuracy figures.
+    sums = pd.DataFrame(table).groupby("handover")[
+        ["area_ha", "released_ha", "cleared_ha", "remaining_est"]].sum()
+    table_h = table_h.join(sums, on="handover")
+    area = table_h["area_ha"].where(table_h["area_ha"] > 0)
+    table_h["released_pct"] = 100.0 * table_h["released_ha"] / area
+    table_h["cleared_pct"] = 100.0 * table_h["cleared_ha"] / area
+    return table_h
 
 
 def reconcile(

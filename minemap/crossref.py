@@ -1021,15 +1021,17 @@ def _inside_outside(
     pts_ll: np.ndarray,
     pts_utm: np.ndarray,
     epsg: int,
-) -> tuple[int, np.ndarray]:
-    """Points in the footprint: count inside a field, ground distances of the rest."""
+) -> tuple[int, np.ndarray, np.ndarray]:
+    """Points in the footprint: count inside a field; ground distances and the
+    lon/lat points of the rest."""
+    none = np.empty(0, dtype=object)
     if len(pts_ll) == 0:
-        return 0, np.zeros(0)
+        return 0, np.zeros(0), none
     shapely.prepare(footprint)
     in_fp = shapely.intersects(footprint, pts_utm)
     p_ll, p_utm = pts_ll[in_fp], pts_utm[in_fp]
     if len(p_ll) == 0:
-        return 0, np.zeros(0)
+        return 0, np.zeros(0), none
     # Inside/outside is decided in lon/lat, exactly as by-minefield counts
     # finds; distances are metres in the handover's UTM zone.
     pi, _ = shapely.STRtree(f_ll).query(p_ll, predicate="intersects")
@@ -1037,7 +1039,7 @@ def _inside_outside(
     inside[pi] = True
     out_utm = p_utm[~inside]
     if len(out_utm) == 0:
-        return int(inside.sum()), np.zeros(0)
+        return int(inside.sum()), np.zeros(0), none
     pi, fi = shapely.STRtree(f_utm).query_nearest(out_utm, all_matches=False)
     # The nearest points are found on the UTM grid, then measured on the
     # ellipsoid: ground metres, not grid metres (they differ by the scale
@@ -1049,7 +1051,7 @@ def _inside_outside(
     lon1, lat1 = to_ll.transform(ends[:, 1, 0], ends[:, 1, 1])
     dist = np.empty(len(out_utm))
     dist[pi] = _GEOD.inv(lon0, lat0, lon1, lat1)[2]
-    return int(inside.sum()), dist
+    return int(inside.sum()), dist, p_ll[~inside]
 
 
 def crossref_handovers(
@@ -1082,7 +1084,9 @@ def crossref_handovers(
     Returns
     -------
     pandas.DataFrame
-        Columns exactly ``schema.HANDOVER_COLUMNS``, one row per handover
+        The columns of ``schema.HANDOVER_COLUMNS`` in that order, then
+        ``found_outside_in_other_handovers`` (outside finds that lie in a
+        field of another handover), one row per handover
         present in ``fields`` or ``handovers``, ordered by handover date then
         name.  Shares are percentages; they are NaN when there is nothing to
         share (no finds, no outside finds).
@@ -1128,16 +1132,26 @@ def crossref_handovers(
             g_utm = _project_one_zone(geoms, epsg)
             hull = shapely.convex_hull(shapely.MultiPoint(shapely.get_coordinates(g_utm)))
             fp = shapely.buffer(hull, buf, quad_segs=32)
-            inside, dist = _inside_outside(
+            inside, dist, out_pts = _inside_outside(
                 geoms, g_utm, fp, finds,
                 _project_one_zone(finds, epsg) if len(finds) else finds, epsg,
             )
-            inc_in, inc_d = _inside_outside(
+            inc_in, inc_d, _ = _inside_outside(
                 geoms, g_utm, fp, incs, _project_one_zone(incs, epsg) if len(incs) else incs,
                 epsg,
             )
         else:
             inside, dist, inc_in, inc_d = 0, np.zeros(0), 0, np.zeros(0)
+            out_pts = np.empty(0, dtype=object)
+        # Outside finds that lie in another handover's recorded field: a
+        # multi-district handover's footprint can take in other maps' fields,
+        # and a reader should see how many of its "misses" those explain.
+        other = f_all[(f_ho != h) & ~shapely.is_missing(f_all)]
+        if len(out_pts) and len(other):
+            hit, _ = shapely.STRtree(other).query(out_pts, predicate="intersects")
+            row["found_outside_in_other_handovers"] = len(np.unique(hit))
+        else:
+            row["found_outside_in_other_handovers"] = 0
         outside = len(dist)
         row["found_inside"] = inside
         row["found_outside"] = outside
@@ -1150,11 +1164,11 @@ def crossref_handovers(
         row["incidents_inside"] = inc_in
         row["incidents_outside"] = len(inc_d)
         rows.append(row)
-    out = pd.DataFrame(rows, columns=list(HANDOVER_COLUMNS))
+    out = pd.DataFrame(rows, columns=[*HANDOVER_COLUMNS, "found_outside_in_other_handovers"])
     if len(out):
         out = out.sort_values(["handover_date", "handover"], kind="stable").reset_index(drop=True)
     for c in ("minefields", "mines_recorded", "found_inside", "found_outside",
-              "incidents_inside", "incidents_outside"):
+              "incidents_inside", "incidents_outside", "found_outside_in_other_handovers"):
         out[c] = out[c].astype(np.int64)
     return out
 

@@ -533,6 +533,12 @@ def read_incidents(
                                  sf.transformation))
         frame = _apply_aliases(sf.frame, list(schema.INCIDENT_COLUMNS))
         name = sf.name
+        if "killed" not in frame and "injured" not in frame:
+            # Found items or releases given by mistake would otherwise pass
+            # as incidents with no casualties.
+            problems.append(Problem(name, None, "not an incidents file: it has neither a"
+                                    " 'killed' nor an 'injured' column"))
+            continue
         names = v.labels(frame, "incident_id")
         geoms, probs, _ = v.check_geometries(frame, name, names, polygonal=False, aoi=aoi)
         ids = v.text(frame, "incident_id")
@@ -580,7 +586,7 @@ def read_districts(
                          f"(columns: {', '.join(map(str, frame.columns.drop(['geometry'])))})")
     names = v.labels(frame, name_field)
     geoms, problems, _ = v.check_geometries(
-        frame, sf.name, names, polygonal=True, aoi=(-180, -90, 180, 90)
+        frame, sf.name, names, polygonal=True, aoi=(-180, -90, 180, 90), geocheck=False
     )
     out_names = []
     for i, raw in enumerate(v.text(frame, name_field)):
@@ -688,6 +694,7 @@ def import_records(
         column_map=column_map, repair=repair, accept_misclosure=accept_misclosure, aoi=aoi,
     )
     raise_for_problems(rs.problems)
+    rs.problems += _new_handover_warnings(st, handover, handover_date, rs.minefields)
     plan = _plan(
         "records",
         {"minefields": rs.minefields, "vertices": rs.vertices, "mine_rows": rs.rows},
@@ -703,6 +710,29 @@ def import_records(
         allow_removals=allow_removals,
     )
     return _apply(st, plan), rs
+
+
+def _new_handover_warnings(st: Store, handover: str, handover_date: str | None,
+                           fields: gpd.GeoDataFrame) -> list[Problem]:
+    """Warnings for a handover the store has not seen: a typo in --handover?"""
+    if not st.exists() or st.latest_revision() == 0:
+        return []
+    known = st.handovers()
+    if handover in set(known["handover"]):
+        return []
+    out = []
+    src = ", ".join(sorted(set(fields["source_file"]))) if len(fields) else "import"
+    if not handover_date:
+        out.append(Problem(src, None, f"new handover {handover!r} has no --handover-date",
+                           "warning"))
+    others = st.read("minefields")
+    if len(others) and len(fields):
+        same = others[others["record_id"].isin(set(fields["record_id"]))]
+        for other, group in same.groupby("handover"):
+            out.append(Problem(
+                src, None, f"new handover {handover!r}: {len(group)} of its record ids are"
+                f" already in handover {other!r} (a typo in --handover?)", "warning"))
+    return out
 
 
 def _store_districts(st: Store) -> gpd.GeoDataFrame:

@@ -399,7 +399,12 @@ class Store:
         extra = ", ".join(f"c.{c}" for c in schema.CROSSREF_COLUMNS
                           if c not in ("record_id", "handover", "district", "mines_total",
                                        "area_ha", "flags"))
-        base = ", ".join(f'm."{c}"' for c in schema.MINEFIELD_COLUMNS if c != "raw")
+        # The crossref's flags include the record's own and add its findings
+        # (apportioned, released_far_below_recorded, …).
+        base = ", ".join(
+            'COALESCE(c.flags, m.flags) AS flags' if c == "flags" else f'm."{c}"'
+            for c in schema.MINEFIELD_COLUMNS if c != "raw"
+        )
         conn.execute(
             f"CREATE VIEW crossref AS SELECT m.fid AS fid, m.geom AS geom, {base}, {extra},"
             " m.rev_from AS revision FROM minefields_versions m LEFT JOIN crossref_current c"
@@ -628,6 +633,12 @@ class Store:
             When the import would remove more than half of a handover's
             records without ``allow_removals``.
         """
+        try:
+            return self._apply(plan, refresh)
+        except _NothingChanged as done:
+            return done.result
+
+    def _apply(self, plan: ImportPlan, refresh) -> ImportResult:
         with self.transaction() as conn:
             layers = KINDS[plan.kind][:1] if plan.kind == "records" else KINDS[plan.kind]
             n_read = sum(len(plan.frames[name]) for name in layers if name in plan.frames)
@@ -654,6 +665,14 @@ class Store:
                     added += a
                     changed += c
                     removed += r
+            if plan.kind != "records" and not (added or changed or removed):
+                # Rows keyed by id that are all already there, as they are:
+                # re-importing a report (or a clearance batch) changes nothing
+                # and uses no revision.  (Rolled back by the exception.)
+                raise _NothingChanged(ImportResult(
+                    revision=None, read=n_read,
+                    noop_reason=f"every {plan.kind} row is already in the store, unchanged;"
+                    " nothing to do"))
             if plan.kind == "records":
                 n_before = self._count_before(conn, plan.handover, revision)
                 if (
@@ -844,7 +863,8 @@ class Store:
         if not len(env):
             return
         bbox = (env[:, 0].min(), env[:, 2].min(), env[:, 1].max(), env[:, 3].max())
-        for table in (layer, f"{layer}_versions"):
+        tables = (layer, f"{layer}_versions", *(("crossref",) if layer == "minefields" else ()))
+        for table in tables:
             conn.execute(
                 "UPDATE gpkg_contents SET min_x=?, min_y=?, max_x=?, max_y=?,"
                 " last_change=strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name=?",
@@ -893,6 +913,14 @@ class Store:
         conn.executemany(
             "DELETE FROM crossref_current WHERE handover = ? AND record_id = ?", keys
         )
+
+
+class _NothingChanged(Exception):  # noqa: N818 - a signal, not an error
+    """Rolls back an import that would change no row."""
+
+    def __init__(self, result: ImportResult) -> None:
+        super().__init__(result.noop_reason)
+        self.result = result
 
 
 _CROSSREF_REAL = {

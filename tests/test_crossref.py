@@ -575,7 +575,7 @@ def test_handover_accuracy_and_distance_shares():
                               "handover_date": ["2021-06-12", "2021-07-03"]})
     t = crossref_handovers(fields, items, incidents=incidents, handovers=handovers,
                            as_of="2022-06-01")
-    assert tuple(t.columns) == HANDOVER_COLUMNS
+    assert tuple(t.columns) == (*HANDOVER_COLUMNS, "found_outside_in_other_handovers")
     h1 = t.set_index("handover").loc["H1"]
     assert h1.handover_date == "2021-06-12"
     assert h1.minefields == 2 and h1.mines_recorded == 42
@@ -776,3 +776,21 @@ def test_district_total_sums_each_periods_union():
     assert close(tot.period_cleared_ha, week)
     assert tot.reported_ha == 2.0
     assert tot.diff_cleared_ha == pytest.approx(week - 2.0, abs=1e-6)
+
+
+def test_outside_finds_in_another_handovers_field_are_counted():
+    fields = fields_frame([
+        {"record_id": "A", "handover": "H1", "geometry": poly(box(0, 0, 100, 100))},
+        {"record_id": "B", "handover": "H2", "geometry": poly(box(300, 0, 400, 100))},
+    ])
+    items = items_frame([
+        {"item_type": "AP", "date": "2022-01-01", "geometry": pt(350, 50)},  # in B
+        {"item_type": "AP", "date": "2022-01-01", "geometry": pt(150, 50)},  # in neither
+    ])
+    t = crossref_handovers(fields, items).set_index("handover")
+    # Both finds lie in H1's footprint and outside its field; one is in H2's.
+    assert t.loc["H1", "found_outside"] == 2
+    assert t.loc["H1", "found_outside_in_other_handovers"] == 1
+    # For H2, the find in B is inside; the other is outside and in no field.
+    assert t.loc["H2", "found_inside"] == 1 and t.loc["H2", "found_outside"] == 1
+    assert t.loc["H2", "found_outside_in_other_handovers"] == 0

@@ -10,10 +10,14 @@ from minemap.cli import options
 
 
 def _progress():
+    import sys
+
     from rich.console import Console
     from rich.progress import Progress
 
-    return Progress(transient=True, console=Console(stderr=True))
+    # Only on a terminal: in a pipe or a log it would be a stray blank line.
+    return Progress(transient=True, console=Console(stderr=True),
+                    disable=not sys.stderr.isatty())
 
 
 @click.command("crossref")
@@ -33,6 +37,8 @@ def command(ctx, as_of, by, revision, output, overwrite, as_json):
     from minemap.api import crossref
     from minemap.cli.tables import print_table
 
+    if output:
+        _check_output(Path(output), overwrite=overwrite)  # before the work, not after
     with _progress() as bar:
         task = bar.add_task("crossref", total=None)
 
@@ -47,15 +53,20 @@ def command(ctx, as_of, by, revision, output, overwrite, as_json):
         click.echo(f"wrote {len(table)} rows to {output}")
         return
     plain = pd.DataFrame(table.drop(columns=["geometry"], errors="ignore"))
+    title_note = ""
     if as_json:
         click.echo(plain.to_json(orient="records", force_ascii=False, indent=1))
         return
     if by == "minefield":
         # The terminal shows the columns that answer "what remains"; -o and
         # --json give all of them.
-        plain = plain[["record_id", "handover", "district", "mines_total", "area_ha",
-                       "released_pct", "cleared_pct", "found_mines", "remaining_est", "status"]]
-    title = f"crossref by {by}" + (f" as of {as_of}" if as_of else "")
+        # Sorted by what probably remains, most first: "where are the mines?"
+        plain = plain.sort_values("remaining_est", ascending=False, kind="stable")[
+            ["record_id", "handover", "district", "mines_total", "area_ha", "released_ha",
+             "cleared_ha", "found_mines", "remaining_est", "status"]]
+        title_note = " (most remaining first)"
+    title = (f"crossref by {by}" + (f" as of {_iso(as_of)}" if as_of else "")
+             + (title_note if by == "minefield" else ""))
     if by == "district":
         # The district table ends with its own total row (district ""); the
         # terminal shows the main figures, and the reported ones beside the
@@ -68,7 +79,27 @@ def command(ctx, as_of, by, revision, output, overwrite, as_json):
         shown["district"] = shown["district"].replace("", "total")
         print_table(shown, title=title, totals=False, transpose=False)
         return
-    print_table(plain, title=title)
+    # A find or incident can lie in the footprints of several handovers, so
+    # those counts are not summed across them.
+    print_table(plain, title=title,
+                no_total=("found_", "incidents_") if by == "handover" else ())
+
+
+def _iso(value: str) -> str:
+    from minemap._validate import parse_date
+
+    return parse_date(value).isoformat()
+
+
+def _check_output(path: Path, *, overwrite: bool) -> None:
+    from minemap._errors import UsageError
+
+    if path.suffix.lower() not in (".csv", ".geojson", ".gpkg"):
+        raise UsageError(f"{path}: crossref writes .csv, .geojson or .gpkg")
+    if not path.parent.exists():
+        raise UsageError(f"output directory does not exist: {path.parent}")
+    if path.exists() and not overwrite:
+        raise UsageError(f"{path} exists; pass --overwrite to replace it")
 
 
 def _write(table, path: Path, *, overwrite: bool) -> None:
@@ -83,10 +114,6 @@ def _write(table, path: Path, *, overwrite: bool) -> None:
     if not isinstance(table, gpd.GeoDataFrame):
         if ext != ".csv":
             raise UsageError(f"{path}: this table has no geometry; write .csv")
-        if path.exists() and not overwrite:
-            raise UsageError(f"{path} exists; pass --overwrite to replace it")
-        if not path.parent.exists():
-            raise UsageError(f"{path.parent}: no such folder")
         table.to_csv(path, index=False)
         return
     write({"crossref": table}, path, overwrite=overwrite)

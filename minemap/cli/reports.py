@@ -8,16 +8,42 @@ import click
 
 from minemap.cli import options
 
+_RECONCILE_SHOWN = ("date_start", "date_end", "cleared_ha", "reported_ha", "diff_cleared_ha",
+                    "released_ha", "found_ap", "reported_ap", "found_at", "reported_at",
+                    "found_uxo", "reported_uxo")
+
 
 @click.command("reports")
+@click.option("--reconcile", is_flag=True,
+              help="Each report beside the polygons' hectares and the items found in its"
+              " period, with the differences.")
+@options.as_of_opt
 @options.json_opt
 @click.pass_context
-def command(ctx, as_json):
-    """The weekly report periods in the store."""
+def command(ctx, reconcile, as_of, as_json):
+    """The weekly report periods in the store (with --reconcile: against the polygons)."""
+    from minemap.api import reconcile as reconcile_reports
     from minemap.api import reports
     from minemap.cli.tables import print_table
 
-    frame = reports(options.get_store(ctx))
+    store = options.get_store(ctx)
+    if reconcile:
+        table = reconcile_reports(store, as_of=as_of)
+        if as_json:
+            click.echo(table.to_json(orient="records", force_ascii=False, indent=1))
+            return
+        # One line per report: its totals (the per-district rows are in --json).
+        totals = table[table["district"] == ""][list(_RECONCILE_SHOWN)].copy()
+        for c in ("reported_ap", "reported_at", "reported_uxo"):
+            totals[c] = totals[c].round().astype("Int64")
+        print_table(totals, title="weekly reports against the polygons and items",
+                    transpose=False)
+        return
+    frame = reports(store)
+    if as_of:
+        from minemap.api import _as_of
+
+        frame = frame[frame["date_end"] <= _as_of(as_of)]
     if as_json:
         records = [
             {"date_start": r.date_start, "date_end": r.date_end, "districts": list(r.districts),
