@@ -24,14 +24,20 @@ from minemap.geometry import area_ha, orient, to_utm
 
 _GEOD = Geod(ellps="WGS84")
 
+#: No record counts more mines, items or casualties than this; anything
+#: larger is a typing or unit error (and would overflow a 64-bit store column).
+MAX_COUNT = 10_000_000
+
 
 def labels(frame: pd.DataFrame, id_column: str | None) -> list[str]:
     """How each row is named in messages: its id, else ``feature N``."""
     numbers = frame["_feature"] if "_feature" in frame else pd.Series(range(1, len(frame) + 1))
     if id_column and id_column in frame:
         ids = frame[id_column].astype(object)
+        # Control characters and line breaks are masked, so a message stays
+        # one line and cannot be made to look like another.
         return [
-            str(i).strip() if i is not None and i == i and str(i).strip() else f"feature {n}"
+            _CONTROL.sub("?", _as_text(i)) if _as_text(i) else f"feature {n}"
             for i, n in zip(ids, numbers)
         ]
     return [f"feature {n}" for n in numbers]
@@ -293,11 +299,16 @@ def counts(
         return np.full(n, default, dtype=np.int64), []
     raw = frame[column].astype(object)
     blank = raw.isna().to_numpy() | raw.map(lambda x: isinstance(x, str) and not x.strip()).to_numpy()
-    num = pd.to_numeric(raw.where(~blank, None), errors="coerce").to_numpy(dtype=float)
+    # true/false are not counts, though numpy would read them as 1 and 0.
+    boolean = raw.map(lambda x: isinstance(x, bool | np.bool_)).to_numpy()
+    num = pd.to_numeric(raw.where(~blank & ~boolean, None), errors="coerce").to_numpy(
+        dtype=float, copy=True)
+    num[boolean] = np.nan
     out = np.zeros(n, dtype=np.int64)
     if default is not None:
         out[blank] = default
-    good = ~blank & np.isfinite(num) & (num >= 0) & (num == np.floor(num))
+    good = (~blank & np.isfinite(num) & (num >= 0) & (num == np.floor(num))
+            & (num <= MAX_COUNT))
     out[good] = num[good].astype(np.int64)
     for i in np.flatnonzero(~good):
         v = num[i]
@@ -306,6 +317,9 @@ def counts(
                 problems.append(Problem(name, names[i], f"{column} is missing"))
         elif not np.isfinite(v):
             problems.append(Problem(name, names[i], f"{column} is not a number: {raw.iat[i]!r}"))
+        elif v > MAX_COUNT:
+            problems.append(Problem(name, names[i], f"{column} {raw.iat[i]!r} is too large"
+                                    f" (more than {MAX_COUNT:,})"))
         elif v < 0:
             problems.append(Problem(name, names[i], f"{column} is negative: {raw.iat[i]!r}"))
         else:
@@ -426,14 +440,40 @@ def districts(frame: pd.DataFrame, name: str, names: list[str]) -> tuple[list[st
     return out, problems
 
 
+def _as_text(v: object) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return ""
+    if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
+        # A numeric id read as a float (GeoJSON numbers): 1234, not 1234.0.
+        return str(int(v))
+    return str(v).strip()
+
+
 def text(frame: pd.DataFrame, column: str) -> list[str]:
     """A text column with blanks as ``""``."""
     if column not in frame:
         return [""] * len(frame)
-    return [
-        "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
-        for v in frame[column].tolist()
-    ]
+    return [_as_text(v) for v in frame[column].tolist()]
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def id_problems(ids: list[str], raw: pd.Series | None, name: str, what: str) -> list[Problem]:
+    """Ids that cannot be kept exactly or shown on one line are refused."""
+    out = []
+    for i, rid in enumerate(ids):
+        if _CONTROL.search(rid):
+            shown = _CONTROL.sub("?", rid)
+            out.append(Problem(name, shown, f"{what} contains control characters or line"
+                               " breaks"))
+        elif raw is not None:
+            v = raw.iat[i]
+            if isinstance(v, float) and not np.isnan(v) and (not v.is_integer()
+                                                                or abs(v) >= 2**53):
+                out.append(Problem(name, rid, f"{what} is a number that cannot be kept"
+                                   " exactly; give ids as text"))
+    return out
 
 
 def hectares(geoms: np.ndarray) -> np.ndarray:

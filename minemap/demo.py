@@ -43,6 +43,7 @@ def run_demo(
         One line per step, for the terminal.
     """
     from minemap import api, imports
+    from minemap.export import write_table_csv
     from minemap.render import save_map
 
     src = find_samples(samples)
@@ -90,14 +91,11 @@ def run_demo(
         yield f"warning: {w}"
     yield f"wrote {out / 'map.html'}"
     for by in ("minefield", "district", "handover"):
-        table = api.crossref(st, by=by)
         path = out / f"crossref_by_{by}.csv"
-        _refuse(path, overwrite)
-        table.drop(columns=["geometry"], errors="ignore").to_csv(path, index=False)
+        write_table_csv(api.crossref(st, by=by, geometry=False), path, overwrite=overwrite)
         yield f"wrote {path}"
     path = out / "reports_reconciliation.csv"
-    _refuse(path, overwrite)
-    api.reconcile(st).to_csv(path, index=False)
+    write_table_csv(api.reconcile(st), path, overwrite=overwrite)
     yield f"wrote {path}"
     exports = [
         ("minefields.geojson", ["minefields"], {}),
@@ -115,8 +113,3 @@ def run_demo(
         for w in api.export(out / name, store=st, layers=layers, overwrite=overwrite, **opts):
             yield f"warning: {w}"
         yield f"wrote {out / name}"
-
-
-def _refuse(path: Path, overwrite: bool) -> None:
-    if path.exists() and not overwrite:
-        raise UsageError(f"{path} exists; pass --overwrite to replace it")

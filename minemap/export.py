@@ -869,6 +869,28 @@ def _cell(v: Any) -> str:
     return text
 
 
+def write_table_csv(table: pd.DataFrame, path: str | os.PathLike, *,
+                    overwrite: bool = False) -> None:
+    """Write a plain table (no geometry) as CSV, safely.
+
+    Like every export: refused over an existing file without ``overwrite``,
+    written under a temporary name and renamed (a failure leaves no half
+    file), and with cells that a spreadsheet would run as formulas
+    neutralised.
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise UsageError(f"output directory does not exist: {path.parent}")
+    if path.exists() and not overwrite:
+        raise UsageError(f"{path} exists; pass --overwrite to replace it")
+    with _atomic_text(path) as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow([str(c) for c in table.columns])
+        for row in table.itertuples(index=False, name=None):
+            w.writerow(["" if v is None or (isinstance(v, float) and v != v) else _cell(v)
+                        for v in row])
+
+
 def _xml_text(s: str) -> str:
     return _XML_INVALID.sub("\ufffd", s)
 

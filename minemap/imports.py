@@ -187,6 +187,7 @@ def _records_from_frame(
     for i, rid in enumerate(ids):
         if not rid:
             problems.append(Problem(name, names[i], "record_id is missing"))
+    problems += v.id_problems(ids, frame.get("record_id"), name, "record_id")
     problems += v.duplicates([i for i in ids if i], name)
     own = v.text(frame, "handover")
     if handover is None:
@@ -331,6 +332,9 @@ def read_records(
         except DataError as exc:
             problems += exc.problems or [Problem(path.name, None, str(exc).split(": ", 1)[-1])]
             continue
+        if not len(sf.frame):
+            problems.append(Problem(sf.name, None, "holds no records"))
+            continue
         if path.suffix.lower() == ".csv" and len(sf.frame) and (
             shapely.get_type_id(np.asarray(sf.frame.geometry.values, dtype=object)) == 0
         ).all():
@@ -393,6 +397,7 @@ def _releases_from_frame(frame, name, aoi) -> tuple[gpd.GeoDataFrame, list[Probl
     names = v.labels(frame, "report_id")
     geoms, problems, _ = v.check_geometries(frame, name, names, polygonal=True, aoi=aoi)
     ids = v.text(frame, "report_id")
+    problems += v.id_problems(ids, frame.get("report_id"), name, "report_id")
     derived = v.derive_ids(frame, name, "REL")
     ids = [i or d for i, d in zip(ids, derived)]
     problems += v.duplicates(ids, name, "report_id")
@@ -435,6 +440,7 @@ def _items_from_frame(frame, name, aoi) -> tuple[gpd.GeoDataFrame, list[Problem]
     names = v.labels(frame, "item_id")
     geoms, problems, _ = v.check_geometries(frame, name, names, polygonal=False, aoi=aoi)
     ids = v.text(frame, "item_id")
+    problems += v.id_problems(ids, frame.get("item_id"), name, "item_id")
     ids = [i or d for i, d in zip(ids, v.derive_ids(frame, name, "ITM"))]
     problems += v.duplicates(ids, name, "item_id")
     types = [t.upper() for t in v.text(frame, "item_type")]
@@ -483,6 +489,9 @@ def read_clearance(
         provenance.append(Source(path, sf.name, sha256_file(path), sf.source_crs,
                                  sf.transformation))
         frame = sf.frame
+        if not len(frame):
+            problems.append(Problem(sf.name, None, "holds no features"))
+            continue
         types = shapely.get_type_id(np.asarray(frame.geometry.values, dtype=object))
         points = types == 0
         polys = ~points
@@ -542,6 +551,7 @@ def read_incidents(
         names = v.labels(frame, "incident_id")
         geoms, probs, _ = v.check_geometries(frame, name, names, polygonal=False, aoi=aoi)
         ids = v.text(frame, "incident_id")
+        probs += v.id_problems(ids, frame.get("incident_id"), name, "incident_id")
         ids = [i or d for i, d in zip(ids, v.derive_ids(frame, name, "INC"))]
         probs += v.duplicates(ids, name, "incident_id")
         date, p1 = v.dates(frame, "date", name, names, required=True)

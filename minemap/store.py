@@ -42,7 +42,7 @@ import shapely
 from pyproj import CRS
 
 from minemap import schema
-from minemap._errors import DataError, UsageError
+from minemap._errors import DataError, MinemapError, UsageError
 
 DEFAULT_STORE = "minemap.gpkg"
 
@@ -315,15 +315,23 @@ class Store:
         """An exclusive write transaction: all of it lands, or none of it."""
         conn = self._connect()
         try:
-            conn.execute("BEGIN IMMEDIATE")
             try:
-                self._ensure_schema(conn)
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            else:
-                conn.execute("COMMIT")
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    self._ensure_schema(conn)
+                    yield conn
+                except BaseException:
+                    # SQLite may already have rolled back (a full disk does).
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                else:
+                    conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                # A full disk, a read-only file, a lock held too long: the
+                # store is as it was; say which store and why.
+                raise StoreError(f"{self.path}: could not write the store: {exc}; it is"
+                                 " unchanged") from None
         finally:
             conn.close()
 
@@ -913,6 +921,12 @@ class Store:
         conn.executemany(
             "DELETE FROM crossref_current WHERE handover = ? AND record_id = ?", keys
         )
+
+
+class StoreError(MinemapError):
+    """The store could not be written (disk full, read-only, locked)."""
+
+    exit_code = 1
 
 
 class _NothingChanged(Exception):  # noqa: N818 - a signal, not an error

@@ -351,3 +351,22 @@ def test_clearance_refuses_undated_rows_and_polygon_items(tmp_path, store_path, 
     res = cli("import-clearance", item)
     assert res.exit_code == 1 and "record I1" in res.output and "items are points" in res.output
     assert not store_path.exists() or Store(store_path).latest_revision() == 0
+
+
+def test_terminal_and_csv_tables_treat_data_as_text(tmp_path, store_path, cli):
+    """rich markup and spreadsheet formulas in ids are shown, never interpreted."""
+    feats = [feature({"record_id": "X[/bold]", "mines_ap": 2}, rect(0, 0, 50, 50)),
+             feature({"record_id": '=HYPERLINK("http://x/")', "mines_ap": 1},
+                     rect(100, 0, 50, 50))]
+    import_records([write_geojson(tmp_path / "m.geojson", feats)], handover="[b]h[/b]",
+                   store=store_path)
+    res = cli("crossref")
+    assert res.exit_code == 0, res.output
+    assert "X[/bold]" in res.output and "[b]h[/b]" in res.output
+    res = cli("crossref", "--by", "handover")
+    assert res.exit_code == 0 and "[b]h[/b]" in res.output
+    out = tmp_path / "c.csv"
+    assert cli("crossref", "-o", out).exit_code == 0
+    ids = pd.read_csv(out, dtype=str).record_id.tolist()
+    assert sorted(ids) == sorted(["'=HYPERLINK(\"http://x/\")", "X[/bold]"])
+    assert not list(tmp_path.glob(".c.csv*"))  # no temporary file left behind

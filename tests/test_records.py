@@ -315,13 +315,33 @@ def test_csv_row_with_extra_fields_is_refused_not_shifted(tmp_path):
 
 
 def test_line_separator_characters_in_values(tmp_path):
-    """U+2028 and friends in a property must not split the record in two."""
-    feats = [feature({"record_id": "A\u2028B", "mine_types": "PMN\u2029\x1c", "mines_at": 2},
+    """U+2028 in a value must not split the record; in an id it is refused."""
+    feats = [feature({"record_id": "A-1", "mine_types": "PMN\u2029\x1c", "mines_at": 2},
                      rect(0, 0, 50, 50))]
     rs = read_records([write_geojson(tmp_path / "u.geojson", feats)], handover="h")
     assert not _errors(rs)
-    assert list(rs.minefields.record_id) == ["A\u2028B"]
+    assert list(rs.minefields.record_id) == ["A-1"]
     assert json.loads(rs.minefields.raw.iloc[0])["mine_types"] == "PMN\u2029\x1c"
+    feats = [feature({"record_id": "A\nerror: fake.geojson: record X: spoofed", "mines_ap": 1},
+                     rect(0, 0, 50, 50))]
+    errors = _errors(read_records([write_geojson(tmp_path / "n.geojson", feats)],
+                                  handover="h"))
+    assert errors == ["n.geojson: record A?error: fake.geojson: record X: spoofed: record_id"
+                      " contains control characters or line breaks"]
+
+
+def test_counts_too_large_or_boolean_are_refused(tmp_path):
+    feats = [feature({"record_id": "B-1", "mines_ap": 1e308}, rect(0, 0, 50, 50)),
+             feature({"record_id": 1234, "mines_ap": 3}, rect(200, 0, 50, 50))]
+    rs = read_records([write_geojson(tmp_path / "b.geojson", feats)], handover="h")
+    errors = _errors(rs)
+    assert errors == ["b.geojson: record B-1: mines_ap 1e+308 is too large (more than"
+                      " 10,000,000)"]
+    # A column of true/false (GDAL reads it as booleans) is not a count.
+    feats = [feature({"record_id": "B-2", "mines_at": True}, rect(100, 0, 50, 50))]
+    errors = _errors(read_records([write_geojson(tmp_path / "t.geojson", feats)],
+                                  handover="h"))
+    assert errors and "record B-2: mines_at is not a number" in errors[0]
 
 
 def test_collapsed_hole_is_refused_cleanly(tmp_path):
@@ -419,3 +439,24 @@ def test_degenerate_polygon_warns(tmp_path):
     path = _one(tmp_path, {}, shapely.Polygon([a, b, m]))
     rs = read_records([path], handover="h")
     assert any("less than 1 m²" in str(p) for p in rs.problems if p.severity == "warning")
+
+
+def test_empty_source_is_refused(tmp_path, cli):
+    path = write_geojson(tmp_path / "e.geojson", [])
+    assert _errors(read_records([path], handover="h")) == ["e.geojson: holds no records"]
+    assert cli("import-clearance", path).exit_code == 1
+
+
+def test_zip_bomb_member_is_refused_unread(tmp_path):
+    zpath = tmp_path / "bomb.kmz"
+    with zipfile.ZipFile(zpath, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("doc.kml", b" " * (60 * 1024**2))  # 60 MB of blanks, ~60 kB stored
+    errors = _errors(read_records([zpath], handover="h"))
+    assert errors and errors[0].startswith("bomb.kmz: archive member 'doc.kml' expands to")
+
+
+def test_non_utf8_csv_says_so(tmp_path):
+    (tmp_path / "l.csv").write_bytes("record_id,mines_ap,wkt\nGüzel,1,POINT (1 1)\n"
+                                     .encode("latin-1"))
+    errors = _errors(read_records([tmp_path / "l.csv"], handover="h"))
+    assert errors and "is not UTF-8 text" in errors[0]

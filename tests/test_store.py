@@ -227,3 +227,24 @@ def test_handover_date_carries_over_and_validate_takes_it(tmp_path, store_path, 
     be, bn, _ = ppigrf.igrf(46.93, 39.98, 0.0, datetime.datetime(2021, 6, 12))
     expected = np.degrees(np.arctan2(np.ravel(be)[0], np.ravel(bn)[0]))
     assert rec.declination_deg == pytest.approx(expected, abs=0.01)
+
+
+def test_unwritable_store_says_which_and_stays_whole(tmp_path, store_path, monkeypatch):
+    """A store that cannot be written (here: locked past the wait) is named, unchanged."""
+    import minemap.store as store_module
+    from minemap.store import StoreError
+
+    import_records([fields_file(tmp_path / "a.geojson", 2)], handover="h", store=store_path)
+    before = _snapshot(store_path)
+    monkeypatch.setattr(store_module, "LOCK_TIMEOUT_S", 0.2)
+    holder = sqlite3.connect(store_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer that does not let go
+    try:
+        with pytest.raises(StoreError) as info:
+            import_records([fields_file(tmp_path / "b.geojson", 2, prefix="B")],
+                           handover="h2", store=store_path)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert str(store_path) in str(info.value) and "unchanged" in str(info.value)
+    assert _snapshot(store_path) == before

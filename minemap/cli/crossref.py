@@ -104,16 +104,18 @@ def _check_output(path: Path, *, overwrite: bool) -> None:
 
 def _write(table, path: Path, *, overwrite: bool) -> None:
     import geopandas as gpd
+    import pandas as pd
 
     from minemap._errors import UsageError
-    from minemap.export import write
+    from minemap.export import write, write_table_csv
 
     ext = path.suffix.lower()
     if ext not in (".csv", ".geojson", ".gpkg"):
         raise UsageError(f"{path}: crossref writes .csv, .geojson or .gpkg")
-    if not isinstance(table, gpd.GeoDataFrame):
-        if ext != ".csv":
-            raise UsageError(f"{path}: this table has no geometry; write .csv")
-        table.to_csv(path, index=False)
+    if ext == ".csv":
+        write_table_csv(pd.DataFrame(table.drop(columns=["geometry"], errors="ignore")), path,
+                        overwrite=overwrite)
         return
+    if not isinstance(table, gpd.GeoDataFrame):
+        raise UsageError(f"{path}: this table has no geometry; write .csv")
     write({"crossref": table}, path, overwrite=overwrite)

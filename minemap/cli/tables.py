@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 _MAX_ROWS = 40
@@ -48,13 +49,13 @@ def print_table(frame: pd.DataFrame, *, title: str = "", totals: bool = True,
     if transpose:
         table.add_column("", justify="left")
         for label in frame.iloc[:, 0].astype(str):
-            table.add_column(label or "total", justify="right", overflow="fold")
+            table.add_column(escape(label) or "total", justify="right", overflow="fold")
         if totals:
             table.add_column("total", justify="right", style="bold")
         sums = _totals(frame, no_total) if totals else None
         for j, c in enumerate(cols[1:], start=1):
             cells = [_fmt(v) for v in frame.iloc[:, j]]
-            table.add_row(c, *cells, *([sums[j]] if sums else []))
+            table.add_row(escape(c), *cells, *([sums[j]] if sums else []))
         console.print(table)
         return
     for c in cols:
@@ -62,7 +63,7 @@ def print_table(frame: pd.DataFrame, *, title: str = "", totals: bool = True,
         # Numbers never break across lines; long text folds, but not ids and
         # names of ordinary length.
         width = None if numeric else min(28, int(frame[c].astype(str).str.len().max() or 0))
-        table.add_column(c.replace("_", " "), justify="right" if numeric else "left",
+        table.add_column(escape(c.replace("_", " ")), justify="right" if numeric else "left",
                          overflow="fold", no_wrap=numeric, min_width=width)
     for row in frame.head(_MAX_ROWS).itertuples(index=False):
         table.add_row(*(_fmt(v) for v in row))
@@ -77,10 +78,11 @@ def print_table(frame: pd.DataFrame, *, title: str = "", totals: bool = True,
 
 
 def _fmt(v) -> str:
+    """A cell as text, with rich markup escaped: data are never markup."""
     if isinstance(v, float | np.floating):
         if np.isnan(v):
             return ""
         return f"{v:,.2f}"
     if isinstance(v, list):
-        return ", ".join(map(str, v))
-    return str(v)
+        return escape(", ".join(map(str, v)))
+    return escape(str(v))

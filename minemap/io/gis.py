@@ -68,18 +68,36 @@ def _safe_member(name: str) -> bool:
     return not p.is_absolute() and ".." not in p.parts and not name.startswith("/")
 
 
+#: Largest uncompressed archive member read (bytes), and the largest
+#: expansion ratio of a big member: beyond either, it is refused as a likely
+#: zip bomb rather than read into memory.
+MAX_MEMBER_BYTES = 2 * 1024**3
+MAX_RATIO = 200
+_RATIO_FLOOR = 50 * 1024**2
+
+
 def _zip_members(path: Path, suffixes: tuple[str, ...]) -> list[str]:
     try:
         with zipfile.ZipFile(path) as zf:
-            names = zf.namelist()
+            infos = zf.infolist()
     except zipfile.BadZipFile:
         raise DataError(f"{path.name}: not a readable zip archive") from None
-    bad = [n for n in names if not _safe_member(n)]
+    bad = [i.filename for i in infos if not _safe_member(i.filename)]
     if bad:
         raise DataError(
             f"{path.name}: archive member {bad[0]!r} points outside its folder; refused"
         )
-    return [n for n in names if n.lower().endswith(suffixes)]
+    for info in infos:
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > MAX_MEMBER_BYTES or (
+            info.file_size > _RATIO_FLOOR and ratio > MAX_RATIO
+        ):
+            raise DataError(
+                f"{path.name}: archive member {info.filename!r} expands to"
+                f" {info.file_size / 1024**2:,.0f} MB ({ratio:,.0f}× its stored size);"
+                " refused as unsafe"
+            )
+    return [i.filename for i in infos if i.filename.lower().endswith(suffixes)]
 
 
 def _feature_label(props: dict | None, number: int, id_columns: tuple[str, ...]) -> str:
@@ -284,6 +302,9 @@ def _read_csv(path: Path, id_columns: tuple[str, ...]) -> gpd.GeoDataFrame:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except DataError:
         raise
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path.name}: is not UTF-8 text (byte {exc.start}); save it as"
+                        " UTF-8") from None
     except Exception as exc:  # noqa: BLE001
         raise DataError(f"{path.name}: cannot be read as CSV: {exc}".splitlines()[0]) from None
     lower = {c.lower(): c for c in frame.columns}

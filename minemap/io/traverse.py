@@ -505,6 +505,8 @@ def _count(value: object, what: str) -> int:
         raise ValueError(f"{what} {value!r} is not a whole number")
     if n < 0:
         raise ValueError(f"{what} {value!r} is negative")
+    if n > 10_000_000:
+        raise ValueError(f"{what} {value!r} is too large (more than 10,000,000)")
     return n
 
 
