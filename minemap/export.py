@@ -646,7 +646,7 @@ def _check_target(path: Path, fmt: str, *, overwrite: bool) -> None:
     if not overwrite:
         for target in _targets(path, fmt):
             if target.exists():
-                raise UsageError(f"{target} exists; use overwrite (--overwrite) to replace it")
+                raise UsageError(f"{target} exists; pass --overwrite to replace it")
 
 
 def _as_wgs84(gdf: Any, file: str, layer: str) -> geopandas.GeoDataFrame:

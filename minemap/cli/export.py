@@ -16,15 +16,17 @@ from minemap.cli import options
               help="minefields, clearance, items, incidents, districts, mine_rows or crossref"
               " (repeatable for .gpkg).")
 @click.option("--district", default=None, help="Any spelling of a district name.")
-@click.option("--handover", default=None)
+@click.option("--handover", default=None, help="Only this handover's rows.")
 @click.option("--status", default=None, help="not_started, in_progress or released.")
 @options.as_of_opt
 @options.revision_opt
-@click.option("--bbox", default=None, metavar="W,S,E,N")
+@click.option("--bbox", default=None, metavar="W,S,E,N",
+              help="Only rows meeting this box (WGS84 degrees).")
 @click.option("--precision", type=int, default=None, help="GeoJSON decimals (default 6).")
 @click.option("--allow-coarse", is_flag=True, help="Allow fewer than 5 decimals.")
 @click.option("--hxl", is_flag=True, help="CSV: add the HXL hashtag row.")
-@click.option("--csv-geometry", type=click.Choice(["wkt", "centroid"]), default="wkt")
+@click.option("--csv-geometry", type=click.Choice(["wkt", "centroid"]), default="wkt",
+              show_default=True, help="CSV: geometry as WKT, or centroid lon/lat columns.")
 @options.overwrite_opt
 @click.pass_context
 def command(ctx, output, layers, district, handover, status, as_of, revision, bbox, precision,

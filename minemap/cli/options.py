@@ -22,7 +22,8 @@ sources_arg = click.argument(
     "sources", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False)
 )
 layer_opt = click.option("--layer", default=None, help="Layer of a multi-layer source.")
-crs_opt = click.option("--crs", default=None, help="CRS of sources that declare none (EPSG:28408).")
+crs_opt = click.option("--crs", default=None, metavar="CRS",
+                       help="CRS of sources that declare none, e.g. EPSG:28408.")
 map_opt = click.option(
     "--map", "column_map", multiple=True, callback=parse_map, metavar="FIELD=COLUMN",
     help="Take a contract field from another column (repeatable).",
@@ -32,7 +33,9 @@ as_of_opt = click.option(
     help="Keep releases ending, and items, incidents and reports dated, on or before DATE.",
 )
 revision_opt = click.option(
-    "--revision", type=int, default=None, help="Records as of store revision N (default latest)."
+    "--revision", type=int, default=None, metavar="N",
+    help="The store as it was after its Nth import: records, releases, items and the rest"
+    " (default: the latest).",
 )
 overwrite_opt = click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 json_opt = click.option("--json", "as_json", is_flag=True, help="Print JSON.")

@@ -18,8 +18,10 @@ from minemap.cli.main import echo_problems
 @options.layer_opt
 @options.crs_opt
 @options.map_opt
-@click.option("--repair", type=click.Choice(["hull"]), default=None)
-@click.option("--accept-misclosure", is_flag=True)
+@click.option("--repair", type=click.Choice(["hull"]), default=None,
+              help="Check with self-intersecting perimeters replaced by their convex hull.")
+@click.option("--accept-misclosure", is_flag=True,
+              help="Accept traverses whose misclosure exceeds the tolerance.")
 @click.pass_context
 def command(ctx, sources, kind, handover, handover_date, layer, crs, column_map, repair,
             accept_misclosure):
