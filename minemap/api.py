@@ -63,6 +63,7 @@ def minefield_table(
     *,
     as_of: str | _dt.date | None = None,
     revision: int | None = None,
+    records_revision: int | None = None,
     progress: Callable[[int, int], Any] | None = None,
     geometry: bool = True,
 ) -> gpd.GeoDataFrame | pd.DataFrame:
@@ -72,17 +73,21 @@ def minefield_table(
     no ``as_of``; otherwise the table is recomputed for that state.  With
     ``geometry=False`` and a current stored table, only that table is read
     (no geometries are decoded): the fast path of ``minemap crossref``.
+    ``records_revision`` takes the records from that revision and
+    everything else from ``revision``: an earlier map against today's finds.
     """
     st = open_store(store)
     _require(st)
     as_of = _as_of(as_of)
     latest = st.latest_revision()
-    fresh = as_of is None and (revision is None or revision == latest)
+    fresh = (as_of is None and (revision is None or revision == latest)
+             and (records_revision is None or records_revision == latest))
     if fresh and not geometry:
         stored, state = st.read_crossref()
         if state == latest:
             return stored
-    fields = st.read("minefields", revision=revision)
+    fields = st.read("minefields",
+                     revision=records_revision if records_revision is not None else revision)
     stored, state = st.read_crossref() if fresh else (None, -1)
     if fresh and state == latest and len(stored) == len(fields):
         table = stored
@@ -103,6 +108,7 @@ def crossref(
     by: str = "minefield",
     as_of: str | _dt.date | None = None,
     revision: int | None = None,
+    records_revision: int | None = None,
     progress: Callable[[int, int], Any] | None = None,
     geometry: bool = True,
 ) -> pd.DataFrame | gpd.GeoDataFrame:
@@ -119,7 +125,12 @@ def crossref(
         Keep releases ending, and items, incidents and reports dated, on or
         before this date.
     revision
-        Records (and everything else) as of this store revision.
+        The store (records, releases, items and the rest) as of this
+        revision; the latest by default.
+    records_revision
+        Take the minefield records from this revision instead: how an
+        earlier map (before a revised handover replaced it) fares against
+        the releases and finds of ``revision``.
     geometry
         ``by="minefield"`` only: include the fields' geometry (a
         GeoDataFrame); ``False`` gives a plain DataFrame, faster.
@@ -135,7 +146,8 @@ def crossref(
     if by not in ("minefield", "district", "handover"):
         raise UsageError(f"--by {by}: choose minefield, district or handover")
     st = open_store(store)
-    table = minefield_table(st, as_of=as_of, revision=revision, progress=progress,
+    table = minefield_table(st, as_of=as_of, revision=revision,
+                            records_revision=records_revision, progress=progress,
                             geometry=geometry or by != "minefield")
     as_of = _as_of(as_of)
     if by == "minefield":
@@ -143,7 +155,8 @@ def crossref(
             return pd.DataFrame(table[list(schema.CROSSREF_COLUMNS)])
         cols = [*schema.CROSSREF_COLUMNS, "geometry"]
         return gpd.GeoDataFrame(table[cols], geometry="geometry", crs="EPSG:4326")
-    fields = st.read("minefields", revision=revision)
+    fields = st.read("minefields",
+                     revision=records_revision if records_revision is not None else revision)
     items = st.read("items", revision=revision)
     if by == "district":
         return _engine.crossref_districts(

@@ -370,3 +370,21 @@ def test_terminal_and_csv_tables_treat_data_as_text(tmp_path, store_path, cli):
     ids = pd.read_csv(out, dtype=str).record_id.tolist()
     assert sorted(ids) == sorted(["'=HYPERLINK(\"http://x/\")", "X[/bold]"])
     assert not list(tmp_path.glob(".c.csv*"))  # no temporary file left behind
+
+
+def test_records_revision_measures_an_earlier_map(tmp_path, store_path, cli):
+    """The original map against today's finds, after a revision moved a field."""
+    v1 = write_geojson(tmp_path / "v1.geojson",
+                       [feature({"record_id": "F1", "mines_ap": 5}, rect(0, 0, 100, 100))])
+    v2 = write_geojson(tmp_path / "v2.geojson",
+                       [feature({"record_id": "F1", "mines_ap": 5}, rect(1000, 0, 100, 100))])
+    import_records([v1], handover="h", store=store_path)   # revision 1
+    import_records([v2], handover="h", store=store_path)   # revision 2
+    import_clearance([_items(tmp_path / "i.geojson", [      # revision 3
+        ("I1", 50, 50, "AP", "2022-01-10", "")])], store=store_path)
+    now = json.loads(cli("crossref", "--by", "handover", "--json").output)[0]
+    assert (now["found_inside"], now["found_outside"]) == (0, 1)  # 950 m from the revised field
+    then = json.loads(cli("crossref", "--by", "handover", "--json",
+                          "--records-revision", 1).output)[0]
+    assert (then["found_inside"], then["found_outside"]) == (1, 0)
+    assert cli("crossref", "--records-revision", 7).exit_code == 2

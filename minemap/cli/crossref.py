@@ -25,12 +25,15 @@ def _progress():
 @click.option("--by", type=click.Choice(["minefield", "district", "handover"]),
               default="minefield", show_default=True)
 @options.revision_opt
+@click.option("--records-revision", type=int, default=None, metavar="N",
+              help="Take the minefield records as of revision N and everything else from"
+              " --revision: how an earlier map fares against today's finds.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write the table to .csv, .geojson or .gpkg.")
 @options.overwrite_opt
 @options.json_opt
 @click.pass_context
-def command(ctx, as_of, by, revision, output, overwrite, as_json):
+def command(ctx, as_of, by, revision, records_revision, output, overwrite, as_json):
     """Cross-reference records against land release, finds and reports."""
     import pandas as pd
 
@@ -46,7 +49,7 @@ def command(ctx, as_of, by, revision, output, overwrite, as_json):
             bar.update(task, completed=done, total=total)
 
         table = crossref(options.get_store(ctx), by=by, as_of=as_of, revision=revision,
-                         progress=progress,
+                         records_revision=records_revision, progress=progress,
                          geometry=bool(output) and not output.endswith(".csv"))
     if output:
         _write(table, Path(output), overwrite=overwrite)
