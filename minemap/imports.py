@@ -124,6 +124,19 @@ def _check_sources(sources: Sequence[PathLike]) -> list[Path]:
     return paths
 
 
+def _read_each(sources, read, problems: list[Problem]):
+    """``(path, read(path))`` for each source; a refused file adds its problems."""
+    if isinstance(sources, str | os.PathLike):
+        sources = [sources]
+    for path in _check_sources(sources):
+        try:
+            result = read(path)
+        except DataError as exc:
+            problems += exc.problems or [Problem(path.name, None, str(exc).split(": ", 1)[-1])]
+            continue
+        yield path, result
+
+
 def _is_traverse(path: Path) -> bool:
     if path.suffix.lower() in (".yaml", ".yml"):
         return True
@@ -476,16 +489,13 @@ def read_clearance(
     -------
     releases, items, problems, sources
     """
-    if isinstance(sources, str | os.PathLike):
-        sources = [sources]
     rels, items, problems, provenance = [], [], [], []
-    for path in _check_sources(sources):
-        try:
-            sf = read_features(path, layer=layer, crs=crs, column_map=column_map,
-                               id_columns=("report_id", "item_id"), aoi=aoi)
-        except DataError as exc:
-            problems += exc.problems or [Problem(path.name, None, str(exc).split(": ", 1)[-1])]
-            continue
+
+    def read(path):
+        return read_features(path, layer=layer, crs=crs, column_map=column_map,
+                             id_columns=("report_id", "item_id"), aoi=aoi)
+
+    for path, sf in _read_each(sources, read, problems):
         provenance.append(Source(path, sf.name, sha256_file(path), sf.source_crs,
                                  sf.transformation))
         frame = sf.frame
@@ -528,16 +538,13 @@ def read_incidents(
     sources: Sequence[PathLike] | PathLike, *, layer=None, crs=None, column_map=None, aoi=None
 ) -> tuple[gpd.GeoDataFrame, list[Problem], list[Source]]:
     """Read mine incident points (``date``, ``killed``, ``injured``, ``civilian``)."""
-    if isinstance(sources, str | os.PathLike):
-        sources = [sources]
     frames, problems, provenance = [], [], []
-    for path in _check_sources(sources):
-        try:
-            sf = read_features(path, layer=layer, crs=crs, column_map=column_map,
-                               id_columns=("incident_id",), aoi=aoi)
-        except DataError as exc:
-            problems += exc.problems or [Problem(path.name, None, str(exc).split(": ", 1)[-1])]
-            continue
+
+    def read(path):
+        return read_features(path, layer=layer, crs=crs, column_map=column_map,
+                             id_columns=("incident_id",), aoi=aoi)
+
+    for path, sf in _read_each(sources, read, problems):
         provenance.append(Source(path, sf.name, sha256_file(path), sf.source_crs,
                                  sf.transformation))
         frame = _apply_aliases(sf.frame, list(schema.INCIDENT_COLUMNS))
@@ -808,15 +815,8 @@ def read_report_files(
     """Read weekly report texts (or CSV) into period records."""
     from minemap.io.reports import read_reports
 
-    if isinstance(sources, str | os.PathLike):
-        sources = [sources]
     frames, problems, provenance = [], [], []
-    for path in _check_sources(sources):
-        try:
-            frame, probs = read_reports(path)
-        except DataError as exc:
-            problems += exc.problems or [Problem(path.name, None, str(exc).split(": ", 1)[-1])]
-            continue
+    for path, (frame, probs) in _read_each(sources, read_reports, problems):
         problems += probs
         frames.append(frame)
         provenance.append(Source(path, path.name, sha256_file(path), "", ""))
