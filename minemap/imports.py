@@ -376,10 +376,10 @@ def read_records(
                                               src, list(part.record_id))
     if len(minefields) > 1 and not any(p.severity == "error" for p in problems):
         # geocheck overlaps across every file of the handover, not file by file.
-        for src_overlap in v.overlap_warnings(minefields, "", list(minefields.record_id)):
-            rid = src_overlap.record
-            src = minefields.loc[minefields.record_id == rid, "source_file"].iloc[0]
-            problems.append(Problem(src, rid, src_overlap.message, "warning"))
+        source_of = dict(zip(minefields["record_id"], minefields["source_file"]))
+        for found in v.overlap_warnings(minefields, "", list(minefields.record_id)):
+            problems.append(Problem(source_of[found.record], found.record, found.message,
+                                    "warning"))
     if len(paths) > 1 and len(minefields):
         seen: dict[str, str] = {}
         for rid, src in zip(minefields["record_id"], minefields["source_file"]):
