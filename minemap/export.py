@@ -1341,7 +1341,18 @@ def _write_gpx(fh: IO[str], frame: geopandas.GeoDataFrame, layer: str, precision
     waypoints: list[tuple] = []
     routes: list[tuple] = []
     from_ring = []
-    seen: dict[str, str] = {}
+    # A record id is unique within a handover only.  Where one repeats across
+    # handovers, its waypoints are named <handover>:<id>-TPn, because GPS
+    # units overwrite waypoints that share a name.
+    handovers_of: dict[str, set] = {}
+    for i in range(len(frame)):
+        handovers_of.setdefault(ids[i], set()).add(values["handover"][i] if "handover"
+                                                    in values else None)
+    shared = {r for r, hs in handovers_of.items() if len(hs) > 1}
+    for r in sorted(shared):
+        warnings.append(str(Problem(file, r, f"layer {layer}: the id appears in several"
+                                    " handovers; its waypoints are named"
+                                    " <handover>:<id>-TPn", "warning")))
     # Geometries are used as stored (not re-oriented), so that turning points
     # keep the order of the record.
     raw_geoms = frame.geometry.values
@@ -1350,15 +1361,12 @@ def _write_gpx(fh: IO[str], frame: geopandas.GeoDataFrame, layer: str, precision
         rid = ids[i]
         desc = _gpx_summary(row, layer)
         hand = row.get("handover")
-        if rid in seen and seen[rid] != hand:
-            warnings.append(str(Problem(file, rid, f"layer {layer}: the id appears in "
-                                        f"several handovers; waypoint names repeat",
-                                        "warning")))
-        seen[rid] = hand
         g = raw_geoms[i]
         if g is None or g.is_empty:
             continue
         key = (rid, str(hand) if has_handover else None)
+        if rid in shared:
+            rid = f"{hand}:{rid}"
         if layer == "mine_rows" and "row" in row and row["row"] is not None:
             rid = f"{rid}-R{row['row']}"
         gt = g.geom_type

@@ -388,3 +388,22 @@ def test_records_revision_measures_an_earlier_map(tmp_path, store_path, cli):
                           "--records-revision", 1).output)[0]
     assert (then["found_inside"], then["found_outside"]) == (1, 0)
     assert cli("crossref", "--records-revision", 7).exit_code == 2
+
+
+def test_gpx_names_stay_unique_across_handovers(tmp_path, store_path):
+    import gpxpy
+
+    import_records([fields_file(tmp_path / "a.geojson", 1)], handover="h1", store=store_path)
+    import_records([fields_file(tmp_path / "b.geojson", 1, start=5)], handover="h2",
+                   store=store_path)
+    doc = json.loads((tmp_path / "b.geojson").read_text())
+    doc["features"][0]["properties"]["record_id"] = "AGD-0001"  # the same id in h2
+    (tmp_path / "b.geojson").write_text(json.dumps(doc))
+    import_records([tmp_path / "b.geojson"], handover="h2", store=store_path,
+                   allow_removals=True)
+    out = tmp_path / "t.gpx"
+    warnings = minemap.export(out, store=store_path, layers="minefields")
+    names = [w.name for w in gpxpy.parse(out.read_text()).waypoints]
+    assert len(names) == len(set(names)) == 8
+    assert {"h1:AGD-0001-TP1", "h2:AGD-0001-TP1"} <= set(names)
+    assert any("several handovers" in w for w in warnings)
