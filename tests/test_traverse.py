@@ -638,3 +638,15 @@ def test_csv_leg_numbers_must_follow_line_order(tmp_path):
         [rest[1], rest[0], rest[2], rest[3]])))
     assert res.records.empty
     assert "leg numbers are not 1, 2, 3" in res.problems[0].message
+
+
+def test_record_id_must_be_one_plain_value(tmp_path):
+    legs = ("mines: {ap: 3}\nreference_point: {lat: 39.98, lon: 46.93}\nangle_unit: deg\n"
+            "north: true\nclosed: false\nlegs:\n  - {bearing: 0, distance_m: 50}\n"
+            "  - {bearing: 90, distance_m: 50}\n  - {bearing: 180, distance_m: 50}\n")
+    res = read_traverse(write(tmp_path, "l.yaml", "record_id: [a, b]\n" + legs))
+    assert res.records.empty
+    assert "record_id must be a single value" in res.problems[0].message
+    res = read_traverse(write(tmp_path, "c.yaml", 'record_id: "A\\nB"\n' + legs))
+    assert res.records.empty
+    assert str(res.problems[0]).startswith("c.yaml: record A?B: record_id contains control")

@@ -531,6 +531,12 @@ def _parse_record(data: object, raw: str, index: int, ctx: _Ctx) -> _Spec | None
     n_err = sum(p.severity == "error" for p in ctx.problems)
     if _missing(rid):
         ctx.error(name, "missing record_id", line=line)
+    elif isinstance(rid, list | dict):
+        # A list or mapping is no id; its text would pass for one.
+        ctx.error(name, "record_id must be a single value, not a list or mapping", line=line)
+    elif re.search(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", name):
+        ctx.error(re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", "?", name),
+                  "record_id contains control characters or line breaks", line=line)
     for key, ln in getattr(data, "dups", []):
         ctx.error(name, f"field {key!r} given twice", line=ln)
     for key in data.keys() - _RECORD_FIELDS:
