@@ -205,14 +205,6 @@ def content_hashes(frame: pd.DataFrame, spec: LayerSpec) -> np.ndarray:
     )
 
 
-def _plain(v: Any) -> Any:
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and np.isnan(v):
-        return None
-    return v
-
-
 def _coerce(frame: pd.DataFrame, spec: LayerSpec) -> pd.DataFrame:
     """Frame with exactly the spec's columns, typed for SQLite."""
     out = pd.DataFrame(index=frame.index)
@@ -914,12 +906,6 @@ class Store:
             "INSERT INTO crossref_state (id, revision) VALUES (1, ?)"
             " ON CONFLICT(id) DO UPDATE SET revision = excluded.revision",
             (revision,),
-        )
-
-    def delete_crossref_rows(self, conn, keys: list[tuple[str, str]]) -> None:
-        """Drop materialised rows of fields that no longer exist."""
-        conn.executemany(
-            "DELETE FROM crossref_current WHERE handover = ? AND record_id = ?", keys
         )
 
 
