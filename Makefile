@@ -31,6 +31,18 @@ test: $(VENV)/.installed-test browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -n 2 -q
 
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+
+# Benchmarks are run by hand (minutes each); figures go to docs/benchmarks.md.
+bench: $(VENV)/.installed-test browser
+	$(PY) benchmarks/bench_import.py
+	$(PY) benchmarks/bench_traverse.py
+	$(PY) benchmarks/bench_crossref.py
+	$(PY) benchmarks/bench_store.py
+	$(PY) benchmarks/bench_export.py
+	$(PY) benchmarks/bench_map.py
+
 samples: $(VENV)/.installed
 	$(PY) tools/make_sample_maps.py --out sample_maps
 
