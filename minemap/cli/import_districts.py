@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 
 from minemap.cli import options
-from minemap.cli.main import echo_problems
-from minemap.cli.report import print_import
+from minemap.cli.report import report_import
 
 
 @click.command("import-districts")
@@ -22,5 +21,4 @@ def command(ctx, source, name_field, layer, crs):
     result, problems = import_districts(
         source, store=options.get_store(ctx), name_field=name_field, layer=layer, crs=crs
     )
-    echo_problems(problems, quiet=ctx.obj["quiet"])
-    print_import(ctx, result, "districts", result.read)
+    report_import(ctx, result, problems, "districts")

@@ -5,15 +5,11 @@ from __future__ import annotations
 import click
 
 from minemap.cli import options
-from minemap.cli.main import echo_problems
-from minemap.cli.report import print_import
+from minemap.cli.report import report_import
 
 
 @click.command("import-incidents")
-@options.sources_arg
-@options.layer_opt
-@options.crs_opt
-@options.map_opt
+@options.gis_sources
 @click.pass_context
 def command(ctx, sources, layer, crs, column_map):
     """Import mine incident points (date, killed, injured, civilian)."""
@@ -22,5 +18,4 @@ def command(ctx, sources, layer, crs, column_map):
     result, problems = import_incidents(
         sources, store=options.get_store(ctx), layer=layer, crs=crs, column_map=column_map
     )
-    echo_problems(problems, quiet=ctx.obj["quiet"])
-    print_import(ctx, result, "incidents", result.read)
+    report_import(ctx, result, problems, "incidents")

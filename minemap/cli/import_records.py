@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 
 from minemap.cli import options
-from minemap.cli.main import echo_problems
-from minemap.cli.report import print_import
+from minemap.cli.report import report_import
 
 
 @click.command("import-records")
@@ -32,5 +31,4 @@ def command(ctx, sources, handover, handover_date, layer, crs, column_map, add, 
         layer=layer, crs=crs, column_map=column_map, add=add, allow_removals=allow_removals,
         accept_misclosure=accept_misclosure, repair=repair,
     )
-    echo_problems(rs.warnings, quiet=ctx.obj["quiet"])
-    print_import(ctx, result, f"handover {handover}", result.read)
+    report_import(ctx, result, rs.problems, f"handover {handover}")

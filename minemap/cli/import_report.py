@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 
 from minemap.cli import options
-from minemap.cli.main import echo_problems
-from minemap.cli.report import print_import
+from minemap.cli.report import report_import
 
 
 @click.command("import-report")
@@ -17,5 +16,4 @@ def command(ctx, files):
     from minemap.imports import import_report
 
     result, problems = import_report(files, store=options.get_store(ctx))
-    echo_problems(problems, quiet=ctx.obj["quiet"])
-    print_import(ctx, result, "reports", result.read)
+    report_import(ctx, result, problems, "reports")

@@ -44,3 +44,10 @@ json_opt = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def get_store(ctx: click.Context) -> Store:
     """The store chosen by --store, $MINEMAP_STORE or the default."""
     return Store(default_store_path(ctx.obj.get("store")))
+
+
+def gis_sources(f):
+    """SOURCE… with --layer, --crs and --map: the inputs of the GIS imports."""
+    for decorate in (map_opt, crs_opt, layer_opt, sources_arg):
+        f = decorate(f)
+    return f

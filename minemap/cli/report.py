@@ -15,6 +15,14 @@ def _ids(ids: list[str], verbose: int) -> str:
     return " (" + ", ".join(shown) + more + ")"
 
 
+def report_import(ctx: click.Context, result: ImportResult, problems: list, what: str) -> None:
+    """The warnings of an import, then its summary line."""
+    from minemap.cli.main import echo_problems
+
+    echo_problems([p for p in problems if p.severity == "warning"], quiet=ctx.obj["quiet"])
+    print_import(ctx, result, what, result.read)
+
+
 def print_import(ctx: click.Context, result: ImportResult, what: str, n: int) -> None:
     """One summary line per import, and the ids removed."""
     if result.noop:
