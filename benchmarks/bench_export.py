@@ -19,9 +19,9 @@ import numpy as np
 import pyogrio
 import shapely
 
-from minemap import schema
+from minemap.records import schema
 
-export = importlib.import_module("minemap.export")
+export = importlib.import_module("minemap.export.writers")
 
 
 def fields(n: int, *, seed: int = 0) -> gpd.GeoDataFrame:

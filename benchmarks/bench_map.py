@@ -27,7 +27,7 @@ import numpy as np
 import shapely
 
 from minemap import settings
-from minemap.render import render_map, save_map
+from minemap.render.page import render_map, save_map
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

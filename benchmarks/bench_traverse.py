@@ -22,8 +22,8 @@ from pathlib import Path
 import mgrs
 from pyproj import Transformer
 
-from minemap.angles import format_angle
-from minemap.io.traverse import read_traverse
+from minemap.geo.angles import format_angle
+from minemap.readers.traverse import read_traverse
 
 
 def _legs(rng: random.Random) -> list[tuple[float, float]]:

@@ -20,13 +20,13 @@ import shapely
 # Imported eagerly: ``minemap.crossref`` and ``minemap.export`` are also the
 # names of the public functions bound in ``minemap/__init__``, and a first
 # import of a submodule after that binding would replace the function.
-import minemap.crossref as _engine
-import minemap.export as _writers
-from minemap import schema
+import minemap.crossref.engine as _engine
+import minemap.export.writers as _writers
 from minemap._errors import UsageError
-from minemap._validate import parse_date
-from minemap.districts import CANONICAL, normalise
-from minemap.store import Store, default_store_path
+from minemap.geo.districts import CANONICAL, normalise
+from minemap.records import schema
+from minemap.records.validate import parse_date
+from minemap.store.gpkg import Store, default_store_path
 
 PathLike = str | os.PathLike
 
@@ -333,7 +333,7 @@ def map_frames(
     revision: int | None = None,
 ) -> dict[str, Any]:
     """Every frame the map shows, read from the store."""
-    from minemap.io.traverse import mine_positions
+    from minemap.readers.traverse import mine_positions
 
     st = open_store(store)
     _require(st)
@@ -385,7 +385,7 @@ def render_map(
     basemap
         A local tile folder template ``path/{z}/{x}/{y}.png``.
     """
-    from minemap import render
+    from minemap.render import page as render
 
     frames = map_frames(store, as_of=as_of, revision=revision)
     return render.render_map(frames.pop("minefields"), **frames, offline=offline,

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from minemap._errors import UsageError
-from minemap.store import Store
+from minemap.store.gpkg import Store
 
 
 def find_samples(samples: str | os.PathLike | None = None) -> Path:
@@ -43,8 +43,8 @@ def run_demo(
         One line per step, for the terminal.
     """
     from minemap import api, imports
-    from minemap.export import write_table_csv
-    from minemap.render import save_map
+    from minemap.export.writers import write_table_csv
+    from minemap.render.page import save_map
 
     src = find_samples(samples)
     out = Path(outdir)

@@ -17,12 +17,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from minemap import _validate as v
-from minemap import schema, settings
+from minemap import settings
 from minemap._errors import DataError, Problem, UsageError, raise_for_problems
-from minemap.districts import normalise
-from minemap.io.gis import SourceFrame, read_features
-from minemap.store import ImportPlan, ImportResult, Store, default_store_path, sha256_file
+from minemap.geo.districts import normalise
+from minemap.readers.gis import SourceFrame, read_features
+from minemap.records import schema
+from minemap.records import validate as v
+from minemap.store.gpkg import ImportPlan, ImportResult, Store, default_store_path, sha256_file
 
 PathLike = str | os.PathLike
 
@@ -44,7 +45,7 @@ class RecordSet:
     Attributes
     ----------
     minefields, vertices, rows
-        Frames in the store's schema (see :mod:`minemap.schema`).
+        Frames in the store's schema (see :mod:`minemap.records.schema`).
     problems
         Every error and warning found.  Any error refuses the whole set.
     sources
@@ -142,7 +143,7 @@ def _is_traverse(path: Path) -> bool:
         return True
     if path.suffix.lower() != ".csv":
         return False
-    from minemap.io import traverse
+    from minemap.readers import traverse
 
     return traverse.is_traverse_file(path)
 
@@ -302,7 +303,7 @@ def read_records(
     handover_date
         ISO date; the fallback date for a magnetic declination model.
     layer, crs, column_map
-        Passed to :func:`minemap.io.gis.read_features`.
+        Passed to :func:`minemap.readers.gis.read_features`.
     repair
         ``"hull"`` imports the convex hull of a self-intersecting perimeter
         instead of its ``make_valid`` repair.
@@ -326,7 +327,7 @@ def read_records(
         sha = sha256_file(path)
         try:
             if _is_traverse(path):
-                from minemap.io import traverse
+                from minemap.readers import traverse
 
                 res = traverse.read_traverse(
                     path, handover=handover, handover_date=handover_date,
@@ -657,7 +658,7 @@ def _plan(kind: str, frames: dict, provenance: list[Source], options: dict | Non
 
 
 def _apply(store: Store, plan: ImportPlan) -> ImportResult:
-    from minemap.materialise import refresh_crossref
+    from minemap.crossref.refresh import refresh_crossref
 
     return store.apply(plan, refresh=refresh_crossref)
 
@@ -813,7 +814,7 @@ def read_report_files(
     sources: Sequence[PathLike] | PathLike,
 ) -> tuple[pd.DataFrame, list[Problem], list[Source]]:
     """Read weekly report texts (or CSV) into period records."""
-    from minemap.io.reports import read_reports
+    from minemap.readers.reports import read_reports
 
     frames, problems, provenance = [], [], []
     for path, (frame, probs) in _read_each(sources, read_reports, problems):

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minemap.angles import (
+from minemap.geo.angles import (
     AngleError,
     check_unit,
     format_angle,

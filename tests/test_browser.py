@@ -17,7 +17,7 @@ import shapely
 from geographiclib.geodesic import Geodesic
 from pyproj import Geod, Transformer
 
-from minemap.render import render_map, save_map
+from minemap.render.page import render_map, save_map
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -214,7 +214,7 @@ def _export_polygon(pg, poly):
 
 
 def test_draw_and_export(browser, tmp_path):
-    from minemap.export import to_geojson_dict
+    from minemap.export.writers import to_geojson_dict
 
     fx = _fixture()
     mf = fx["minefields"].copy()

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from pyproj import Geod, Transformer
 
 from minemap._errors import UsageError
-from minemap.crossref import (
+from minemap.crossref.engine import (
     affected_fields,
     crossref_districts,
     crossref_handovers,
@@ -31,10 +31,10 @@ from minemap.crossref import (
     reconcile_reports,
     status_timeline,
 )
-from minemap.schema import CROSSREF_COLUMNS, HANDOVER_COLUMNS
+from minemap.records.schema import CROSSREF_COLUMNS, HANDOVER_COLUMNS
 
 # The module itself: minemap/__init__.py exports a function named crossref.
-CX = importlib.import_module("minemap.crossref")
+CX = importlib.import_module("minemap.crossref.engine")
 
 GEOD = Geod(ellps="WGS84")
 _T = Transformer.from_crs("EPSG:32638", "EPSG:4326", always_xy=True)

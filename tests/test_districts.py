@@ -1,6 +1,6 @@
 """District names: every spelling of DESIGN §3, in any case, with or without diacritics.
 
-The table below is typed from DESIGN §3, independently of minemap.districts.
+The table below is typed from DESIGN §3, independently of minemap.geo.districts.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minemap.districts import CANONICAL, CENTRES, names_pattern, normalise
+from minemap.geo.districts import CANONICAL, CENTRES, names_pattern, normalise
 
 DESIGN_TABLE: dict[str, list[str]] = {
     "Aghdam": ["Agdam", "Ağdam", "Агдам"],

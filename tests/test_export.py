@@ -23,11 +23,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import Transformer
 
-from minemap import schema
 from minemap._errors import DataError, UsageError
+from minemap.records import schema
 
 # ``minemap.export`` is also the name of the API function bound in the package.
-ex = importlib.import_module("minemap.export")
+ex = importlib.import_module("minemap.export.writers")
 
 XSS = '<img src=x onerror="alert(1)">&'
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from pygeomag import GeoMag
 from pyproj import CRS, Geod, Transformer
 
-from minemap.magnetic import (
+from minemap.geo.magnetic import (
     ModelRangeError,
     declination,
     declinations,

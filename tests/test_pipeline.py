@@ -14,7 +14,7 @@ from pyproj import Geod
 
 import minemap
 from minemap import Store, import_clearance, import_records
-from minemap.crossref import crossref_minefields
+from minemap.crossref.engine import crossref_minefields
 from tests.conftest import feature, fields_file, rect, write_geojson
 
 GEOD = Geod(ellps="WGS84")
@@ -190,7 +190,7 @@ def test_crossref_cli_outputs(tmp_path, store_path, cli):
     res = cli("crossref", "--json")
     rows = json.loads(res.output)
     assert [r["record_id"] for r in rows] == ["AGD-0001", "AGD-0002"]
-    assert set(rows[0]) == set(minemap.schema.CROSSREF_COLUMNS)
+    assert set(rows[0]) == set(minemap.records.schema.CROSSREF_COLUMNS)
     for ext in (".csv", ".geojson", ".gpkg"):
         out = tmp_path / f"x{ext}"
         assert cli("crossref", "-o", out).exit_code == 0

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from pyproj import Geod, Transformer
 
 from minemap import Store, read_records
-from minemap.geometry import area_ha
+from minemap.geo.geometry import area_ha
 from tests.conftest import feature, rect, utm_to_ll, write_geojson
 
 GEOD = Geod(ellps="WGS84")

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from minemap import schema
 from minemap._errors import DataError, UsageError
-from minemap.io.reports import parse_report, read_reports
+from minemap.readers.reports import parse_report, read_reports
+from minemap.records import schema
 
 DATA = Path(__file__).parent / "data" / "reports"
 ALL7 = ["Tartar", "Aghdam", "Fuzuli", "Shusha", "Gubadli", "Jabrayil", "Zangilan"]
@@ -499,13 +499,13 @@ def in_words(n: int) -> str:
 @given(st.integers(0, 999_999))
 @settings(max_examples=200, deadline=None)
 def test_words_round_trip(n):
-    from minemap.io.reports import _words_to_int
+    from minemap.readers.reports import _words_to_int
 
     assert _words_to_int(in_words(n)) == n
     assert _words_to_int(in_words(n).upper()) == n
 
 
-# Spellings typed from DESIGN §3, independently of minemap.districts.
+# Spellings typed from DESIGN §3, independently of minemap.geo.districts.
 SPELLINGS = {
     "Aghdam": ["Aghdam", "Agdam", "Ağdam", "Агдам"],
     "Aghdara": ["Aghdara", "Agdara", "Ağdərə", "Mardakert"],

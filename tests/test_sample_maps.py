@@ -28,7 +28,7 @@ from pyproj import Geod, Proj, Transformer
 from pyproj.aoi import AreaOfInterest
 from pyproj.transformer import TransformerGroup
 
-from minemap.districts import normalise
+from minemap.geo.districts import normalise
 
 ROOT = Path(__file__).resolve().parent.parent
 SM = ROOT / "sample_maps"
@@ -404,7 +404,7 @@ def test_report_reconciles_with_data(path):
 
 
 def test_reports_agree_with_the_project_parser():
-    reports = pytest.importorskip("minemap.io.reports")
+    reports = pytest.importorskip("minemap.readers.reports")
     for path in report_files():
         got = reports.parse_report(path.read_text(encoding="utf-8"), source=path.name)
         want = mini_parse(path.read_text(encoding="utf-8"))

@@ -23,8 +23,8 @@ from pyproj import CRS, Geod, Proj, Transformer
 from pyproj.aoi import AreaOfInterest
 from pyproj.transformer import TransformerGroup
 
-from minemap import schema
-from minemap.io.traverse import is_traverse_file, mine_positions, read_traverse
+from minemap.readers.traverse import is_traverse_file, mine_positions, read_traverse
+from minemap.records import schema
 
 DATA = Path(__file__).parent / "data" / "traverse"
 AOI = (45.55, 38.85, 47.55, 40.55)

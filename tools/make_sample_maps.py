@@ -170,8 +170,8 @@ def ll_to_utm(g: shapely.Geometry) -> shapely.Geometry:
 
 
 def area_ha(g: shapely.Geometry) -> float:
-    """Geodesic hectares (same LAEA method as minemap.geometry.area_ha)."""
-    from minemap.geometry import area_ha as _area
+    """Geodesic hectares (same LAEA method as minemap.geo.geometry.area_ha)."""
+    from minemap.geo.geometry import area_ha as _area
     return float(_area(np.array([g], dtype=object))[0])
 
 

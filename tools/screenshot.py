@@ -29,7 +29,7 @@ def screenshot(html: Path, out: Path, *, width: int = 1400, height: int = 900,
     Parameters
     ----------
     html
-        A map written by ``minemap map`` or ``minemap.render.save_map``.
+        A map written by ``minemap map`` or ``minemap.render.page.save_map``.
     out
         PNG to write (its folder is created).
     width, height
@@ -60,7 +60,7 @@ def _demo_map(path: Path) -> Path:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
     from bench_map import synthetic_fields
 
-    from minemap.render import render_map, save_map
+    from minemap.render.page import render_map, save_map
 
     fields = synthetic_fields(4000, seed=5)
     fields = fields.cx[46.85:47.0, 39.9:40.0] if len(fields.cx[46.85:47.0, 39.9:40.0]) else fields

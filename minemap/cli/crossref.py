@@ -89,7 +89,7 @@ def command(ctx, as_of, by, revision, records_revision, output, overwrite, as_js
 
 
 def _iso(value: str) -> str:
-    from minemap._validate import parse_date
+    from minemap.records.validate import parse_date
 
     return parse_date(value).isoformat()
 
@@ -110,7 +110,7 @@ def _write(table, path: Path, *, overwrite: bool) -> None:
     import pandas as pd
 
     from minemap._errors import UsageError
-    from minemap.export import write, write_table_csv
+    from minemap.export.writers import write, write_table_csv
 
     ext = path.suffix.lower()
     if ext not in (".csv", ".geojson", ".gpkg"):

@@ -37,9 +37,9 @@ def command(ctx, output, as_of, revision, offline, basemap, district, handover, 
     """Write the interactive map."""
     from pathlib import Path
 
-    from minemap import render
     from minemap._errors import UsageError
     from minemap.api import map_frames
+    from minemap.render import page as render
 
     # Checked again by save_map; here so a large map is not rendered in vain.
     if not Path(output).parent.is_dir():

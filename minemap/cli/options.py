@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from minemap.store import Store, default_store_path
+from minemap.store.gpkg import Store, default_store_path
 
 
 def parse_map(ctx, param, values) -> dict[str, str]:

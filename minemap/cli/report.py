@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from minemap.store import ImportResult
+from minemap.store.gpkg import ImportResult
 
 
 def _ids(ids: list[str], verbose: int) -> str:

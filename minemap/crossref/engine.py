@@ -18,7 +18,7 @@ Method (see ``docs/crossref.md`` for the notes and benchmark figures):
   no union is computed.  Where a union is needed it is taken per field with a
   vectorised ``union_all`` over a padded array.
 * Fields are processed in chunks over ``n_jobs`` forked worker processes.
-* Areas are geodesic hectares (:func:`minemap.geometry.area_ha`).
+* Areas are geodesic hectares (:func:`minemap.geo.geometry.area_ha`).
 * The hazard status (DESIGN §1) is decided in one place, :func:`_classify`,
   which also backs the public :func:`minefield_status`.  The sliver test
   (negative buffer of ``sliver_m / 2``) runs in each field's UTM zone and only
@@ -42,9 +42,9 @@ from pyproj import Geod, Transformer
 
 from minemap import settings
 from minemap._errors import UsageError
-from minemap.districts import normalise
-from minemap.geometry import area_ha, polygonal
-from minemap.schema import CROSSREF_COLUMNS, HANDOVER_COLUMNS
+from minemap.geo.districts import normalise
+from minemap.geo.geometry import area_ha, polygonal
+from minemap.records.schema import CROSSREF_COLUMNS, HANDOVER_COLUMNS
 
 __all__ = [
     "DISTRICT_COLUMNS",
@@ -220,7 +220,7 @@ def _project_utm(geoms: np.ndarray, epsg: np.ndarray) -> np.ndarray:
     out = np.empty(len(geoms), dtype=object)
     for code in np.unique(epsg):
         sel = np.flatnonzero(epsg == code)
-        # Same zone rule as minemap.crs.utm_crs, computed vectorised.
+        # Same zone rule as minemap.geo.crs.utm_crs, computed vectorised.
         t = _to_utm_transformer(int(code))
         out[sel] = shapely.transform(
             geoms[sel], lambda xy, t=t: np.column_stack(t.transform(xy[:, 0], xy[:, 1]))

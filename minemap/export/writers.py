@@ -707,7 +707,7 @@ def _repair(geom: shapely.Geometry) -> shapely.Geometry:
         fixed = shapely.make_valid(geom, method="structure", keep_collapsed=False)
     if geom.geom_type in ("Polygon", "MultiPolygon"):
         # Keep the polygonal part, as the readers do (geometry.polygonal);
-        # importing minemap.geometry would pull pyproj transformers for nothing.
+        # importing minemap.geo.geometry would pull pyproj transformers for nothing.
         if fixed.geom_type == "GeometryCollection":
             parts = [g for g in shapely.get_parts(fixed)
                      if g.geom_type in ("Polygon", "MultiPolygon")]

@@ -16,7 +16,7 @@ import shapely
 from pyproj import CRS, Transformer
 
 from minemap import settings
-from minemap.crs import utm_crs
+from minemap.geo.crs import utm_crs
 
 
 def orient(geoms: np.ndarray | shapely.Geometry) -> np.ndarray:

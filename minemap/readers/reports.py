@@ -12,7 +12,7 @@ ANAMA's weekly reports, as relayed by news agencies, are short texts such as::
 
 :func:`parse_report` reads one such text into a period record; :func:`read_reports`
 reads a ``.txt`` file (one report) or a ``.csv`` file (one period per row) into a
-frame with the columns of :data:`minemap.schema.REPORT_COLUMNS`.
+frame with the columns of :data:`minemap.records.schema.REPORT_COLUMNS`.
 
 A report is read whole or refused: every figure (dates, districts, AP/AT/UXO
 counts, hectares) must be found, unambiguously, in the sentences about the
@@ -48,9 +48,9 @@ from typing import Any
 
 import pandas as pd
 
-from minemap import schema
 from minemap._errors import DataError, Problem, UsageError, raise_for_problems
-from minemap.districts import normalise
+from minemap.geo.districts import normalise
+from minemap.records import schema
 
 __all__ = ["parse_report", "read_reports", "CSV_COLUMNS"]
 

@@ -41,8 +41,8 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from minemap import schema
 from minemap._errors import DataError, MinemapError, UsageError
+from minemap.records import schema
 
 DEFAULT_STORE = "minemap.gpkg"
 

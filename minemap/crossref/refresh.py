@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from minemap.store import Store, bbox_fids, read_layer
+from minemap.store.gpkg import Store, bbox_fids, read_layer
 
 # Above this many boxes, reading a whole layer beats one index query per box.
 _MAX_BOX_QUERIES = 5000
@@ -45,7 +45,7 @@ def refresh_crossref(store: Store, conn, revision: int, touched: dict[str, list]
         Geometries added or removed per layer by this revision, and under
         ``"inserted"`` the rows written per layer (frames), if known.
     """
-    from minemap.crossref import affected_fields, crossref_minefields
+    from minemap.crossref.engine import affected_fields, crossref_minefields
 
     key = ["handover", "record_id"]
     # Fields this revision closed and did not replace are gone.

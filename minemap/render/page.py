@@ -53,10 +53,10 @@ from branca.element import Element, MacroElement
 from pyproj import Transformer
 
 from minemap import __version__, settings
-from minemap import districts as _districts
 from minemap._errors import DataError, Problem, UsageError
-from minemap.export import prepare_geometries, to_geojson_dict
-from minemap.schema import OUTCOMES, STATUSES
+from minemap.export.writers import prepare_geometries, to_geojson_dict
+from minemap.geo import districts as _districts
+from minemap.records.schema import OUTCOMES, STATUSES
 
 __all__ = ["render_map", "save_map", "filter_frames", "display_geometry", "embed_json",
            "LIBRARIES"]
@@ -562,7 +562,7 @@ def filter_frames(
         ``releases``, ``items``, ``rows``, ``mine_positions``, ``incidents``,
         ``districts``, ``timeline``); not modified.
     district
-        Any spelling of a district name (:func:`minemap.districts.normalise`):
+        Any spelling of a district name (:func:`minemap.geo.districts.normalise`):
         keeps the minefields, releases, items and incidents of that district.
     handover
         Keeps the minefields of that handover.
@@ -619,7 +619,7 @@ def filter_frames(
         out["rows"] = rows
         if out.get("mine_positions") is not None and mine_positions:
             # Positions carry no handover: recompute them from the rows kept.
-            from minemap.io.traverse import mine_positions as _positions
+            from minemap.readers.traverse import mine_positions as _positions
 
             out["mine_positions"] = _positions(rows) if rows is not None and len(rows) else None
     if canon is not None:
@@ -666,7 +666,7 @@ def render_map(
         ``revision``.  Every column but ``raw`` is embedded and exported by
         the draw-and-export control.
     releases, items, rows, mine_positions, incidents, districts
-        Optional GeoDataFrames of the other layers (see ``minemap.schema``);
+        Optional GeoDataFrames of the other layers (see ``minemap.records.schema``);
         ``mine_positions`` has ``record_id, row, n, mine_type``.  The district
         choropleth sums ``remaining_est`` of the minefields per district.
     timeline

@@ -5,7 +5,7 @@ leg, each leg a bearing and a horizontal ground distance (DESIGN §2, §6; the
 file formats are described in ``docs/traverse.md``).  This module reads such
 records from YAML or CSV, computes where the turning points are, adjusts a
 closed traverse by the Bowditch (compass) rule and returns GeoDataFrames in
-the record schema (:mod:`minemap.schema`) together with every problem found.
+the record schema (:mod:`minemap.records.schema`) together with every problem found.
 
 How a leg is computed depends on the north reference:
 
@@ -49,12 +49,13 @@ import yaml
 from pyproj import CRS, Geod, Proj, Transformer
 from pyproj.exceptions import CRSError
 
-from minemap import angles, magnetic, settings
-from minemap import schema as sc
+from minemap import settings
 from minemap._errors import Problem, UsageError
-from minemap.crs import Transformation, to_wgs84
-from minemap.districts import normalise
-from minemap.geometry import area_ha, orient, polygonal
+from minemap.geo import angles, magnetic
+from minemap.geo.crs import Transformation, to_wgs84
+from minemap.geo.districts import normalise
+from minemap.geo.geometry import area_ha, orient, polygonal
+from minemap.records import schema as sc
 
 __all__ = ["TraverseResult", "is_traverse_file", "read_traverse", "mine_positions"]
 
@@ -370,7 +371,7 @@ def _plane(crs_name: str, aoi: tuple[float, float, float, float]) -> _Plane:
 
 @lru_cache(maxsize=128)
 def _to_wgs84(crs_name: str, aoi: tuple[float, float, float, float]) -> Transformation:
-    # minemap.crs.to_wgs84 caches the transformation but serialises the CRS
+    # minemap.geo.crs.to_wgs84 caches the transformation but serialises the CRS
     # to WKT on every call (~1 ms); records name their CRS by string.
     return to_wgs84(crs_name, aoi=aoi)
 
@@ -877,7 +878,7 @@ def _parse_ref(ref: object, name: str, line: int | None, ctx: _Ctx) -> _Ref | No
 
 
 def _utm_name(lon: float, lat: float) -> str:
-    # The zone arithmetic of minemap.crs.utm_crs, without its database query
+    # The zone arithmetic of minemap.geo.crs.utm_crs, without its database query
     # (~0.1 s a call, and its answer is this same code).
     zone = int((lon + 180) // 6) % 60 + 1
     return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
@@ -1330,7 +1331,7 @@ def mine_positions(rows: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     Parameters
     ----------
     rows
-        A ``mine_rows`` frame (:data:`minemap.schema.MINE_ROW_COLUMNS`,
+        A ``mine_rows`` frame (:data:`minemap.records.schema.MINE_ROW_COLUMNS`,
         EPSG:4326 LineStrings), such as ``read_traverse(...).rows``.
 
     Returns

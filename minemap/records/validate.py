@@ -19,8 +19,8 @@ from pyproj import Geod
 
 from minemap import settings
 from minemap._errors import Problem
-from minemap.districts import normalise
-from minemap.geometry import area_ha, orient, to_utm
+from minemap.geo.districts import normalise
+from minemap.geo.geometry import area_ha, orient, to_utm
 
 _GEOD = Geod(ellps="WGS84")
 

@@ -27,7 +27,7 @@ from defusedxml import ElementTree as SafeET
 
 from minemap import settings
 from minemap._errors import DataError, Problem, UsageError
-from minemap.crs import WGS84, Transformation, crs_name, parse_crs, to_wgs84
+from minemap.geo.crs import WGS84, Transformation, crs_name, parse_crs, to_wgs84
 
 #: Extensions read by :func:`read_features`.
 GIS_EXTENSIONS = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".kml", ".kmz", ".csv")

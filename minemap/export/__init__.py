@@ -1,0 +1,1 @@
+"""Exports: GeoJSON, GeoPackage with QGIS styles, Shapefile, KML, GPX and CSV."""

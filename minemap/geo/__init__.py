@@ -1,0 +1,1 @@
+"""Geodesy and reference data: CRS and datums, angles, magnetic declination, geometry, districts."""

@@ -1,0 +1,1 @@
+"""Readers: one per source kind (GIS files, traverse records, weekly report texts)."""

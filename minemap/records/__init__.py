@@ -1,0 +1,1 @@
+"""Validated records: the record schema and the rules every reader shares."""

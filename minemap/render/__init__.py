@@ -1,0 +1,1 @@
+"""Rendering: the interactive folium map and its offline assets."""
