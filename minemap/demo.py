@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from minemap._errors import UsageError
-from minemap.store.gpkg import Store
+from minemap.store import Store
 
 
 def find_samples(samples: str | os.PathLike | None = None) -> Path:
