@@ -166,7 +166,7 @@ def crossref(
         )
     table_h = _engine.crossref_handovers(
         fields, items, incidents=st.read("incidents", revision=revision),
-        handovers=st.handovers(), as_of=as_of,
+        handovers=st.handovers(revision=revision), as_of=as_of,
     )
     # How much of each handover is released, and how much of that cleared:
     # sums of the by-minefield table, beside the accuracy figures.
@@ -269,7 +269,7 @@ def layer_frame(
     if handover is not None:
         if "handover" not in frame:
             raise UsageError(f"--handover filters layers with a handover, not {layer}")
-        known = set(st.handovers()["handover"])
+        known = set(st.handovers(revision=revision)["handover"])
         if handover not in known:
             raise UsageError(f"--handover {handover!r}: unknown; choose one of "
                              f"{', '.join(sorted(known)) or '(none)'}")

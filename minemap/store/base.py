@@ -53,6 +53,7 @@ from minemap.store.revisions import (
     NothingChanged,
     Refresh,
     apply_plan,
+    handovers_at,
 )
 
 #: ``bbox=`` of a read: one (minx, miny, maxx, maxy) box or an (n, 4) array of them.
@@ -120,10 +121,6 @@ class StoreView(ABC):
         """Every revision, oldest first: :data:`REVISION_COLUMNS`, JSON decoded."""
 
     @abstractmethod
-    def handovers(self) -> pd.DataFrame:
-        """Handovers with their dates (``handover``, ``handover_date``)."""
-
-    @abstractmethod
     def count_rows(self, revision: int) -> dict[str, int]:
         """Rows valid at ``revision``, per layer of :data:`LAYERS`."""
 
@@ -180,6 +177,10 @@ class StoreView(ABC):
         """Number of rows per layer at a revision (the latest by default)."""
         return self.count_rows(self.resolve_revision(revision))
 
+    def handovers(self, *, revision: int | None = None) -> pd.DataFrame:
+        """Handovers and their dates (``handover``, ``handover_date``) at a revision."""
+        return handovers_at(self.revisions(), self.resolve_revision(revision))
+
 
 class StoreWriter(StoreView):
     """A view inside the write transaction, with the primitives an import uses.
@@ -215,10 +216,6 @@ class StoreWriter(StoreView):
     @abstractmethod
     def add_revision(self, record: Mapping[str, Any]) -> None:
         """Record a revision: :data:`REVISION_COLUMNS`, JSON columns as text."""
-
-    @abstractmethod
-    def set_handover(self, handover: str, handover_date: str, revision: int) -> None:
-        """Note that ``revision`` imported ``handover``; an empty date keeps the known one."""
 
     @abstractmethod
     def write_crossref(self, update: CrossrefUpdate, revision: int) -> None:
@@ -290,10 +287,10 @@ class StoreBackend(ABC):
             revs = view.revisions()
         return [r for r in revs if handover is None or r["handover"] == handover]
 
-    def handovers(self) -> pd.DataFrame:
-        """Handovers with their dates (``handover``, ``handover_date``)."""
+    def handovers(self, *, revision: int | None = None) -> pd.DataFrame:
+        """Handovers and their dates (``handover``, ``handover_date``) at a revision."""
         with self.snapshot() as view:
-            return view.handovers()
+            return view.handovers(revision=revision)
 
     def counts(self, *, revision: int | None = None) -> dict[str, int]:
         """Number of rows per layer at a revision (the latest by default)."""

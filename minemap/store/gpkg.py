@@ -234,14 +234,6 @@ class _View(StoreView):
         ).fetchall()
         return [revision_record(dict(zip(REVISION_COLUMNS, row))) for row in rows]
 
-    def handovers(self) -> pd.DataFrame:
-        if not self._has("handovers"):
-            return pd.DataFrame(columns=["handover", "handover_date"])
-        rows = self.conn.execute(
-            "SELECT handover, handover_date FROM handovers ORDER BY handover_date, handover"
-        ).fetchall()
-        return pd.DataFrame(rows, columns=["handover", "handover_date"])
-
     def count_rows(self, revision: int) -> dict[str, int]:
         out = {}
         for name in LAYERS:
@@ -345,14 +337,6 @@ class _Writer(_View, StoreWriter):
             f"INSERT INTO revisions ({', '.join(REVISION_COLUMNS)}) VALUES"
             f" ({', '.join('?' * len(REVISION_COLUMNS))})",
             [record[c] for c in REVISION_COLUMNS],
-        )
-
-    def set_handover(self, handover: str, handover_date: str, revision: int) -> None:
-        self.conn.execute(
-            "INSERT INTO handovers VALUES (?, ?, ?) ON CONFLICT(handover) DO UPDATE SET"
-            " handover_date = COALESCE(NULLIF(excluded.handover_date, ''),"
-            " handovers.handover_date), revision = excluded.revision",
-            (handover, handover_date, revision),
         )
 
     def write_crossref(self, update: CrossrefUpdate, revision: int) -> None:

@@ -73,11 +73,6 @@ def ensure_schema(conn: sqlite3.Connection, path: Path) -> None:
     cols = ", ".join(f"{c} TEXT" for c in REVISION_COLUMNS[1:])
     conn.execute(f"CREATE TABLE revisions (revision INTEGER PRIMARY KEY, {cols})")
     _register(conn, "revisions", None, "import history: one row per revision")
-    conn.execute(
-        "CREATE TABLE handovers (handover TEXT PRIMARY KEY, handover_date TEXT,"
-        " revision INTEGER)"
-    )
-    _register(conn, "handovers", None, "handovers and their dates")
     for spec in LAYERS.values():
         _create_layer(conn, spec)
     xcols = ", ".join(

@@ -319,6 +319,25 @@ def revision_record(row: dict[str, Any]) -> dict[str, Any]:
     return d
 
 
+def handovers_at(revisions: list[dict[str, Any]], revision: int) -> pd.DataFrame:
+    """Handovers known at ``revision`` and their dates, from the revision log.
+
+    A handover exists from its first records import; its date is the last
+    one given up to ``revision`` (an import without a date keeps the known
+    one).  Derived, not stored, so every revision shows exactly its own
+    handovers (issue 15 item 6).
+    """
+    dates: dict[str, str] = {}
+    for r in sorted(revisions, key=lambda r: r["revision"]):
+        if r["revision"] > revision or r["kind"] != "records":
+            continue
+        if r["handover_date"] or r["handover"] not in dates:
+            dates[r["handover"]] = r["handover_date"] or ""
+    frame = pd.DataFrame(sorted(dates.items(), key=lambda hd: (hd[1], hd[0])),
+                         columns=["handover", "handover_date"])
+    return frame.astype(object)
+
+
 def now() -> str:
     """The time stamp of a revision (UTC, seconds)."""
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
@@ -476,8 +495,6 @@ def apply_plan(w: StoreWriter, plan: ImportPlan, refresh: Refresh | None) -> Imp
             revision=None, read=n_read,
             noop_reason=f"every {plan.kind} row is already in the store, unchanged;"
             " nothing to do"))
-    if plan.kind == "records":
-        w.set_handover(plan.handover, plan.handover_date, revision)
     w.add_revision({
         "revision": revision, "kind": plan.kind, "handover": plan.handover,
         "handover_date": plan.handover_date, "sources": json.dumps(plan.sources),
