@@ -681,7 +681,7 @@ def import_records(
     """Import minefield records as a new revision of a handover.
 
     By default the records replace the handover's record set; records not
-    present are removed (refused above half unless ``allow_removals``).
+    present are removed, which is refused unless ``allow_removals``.
     ``add=True`` adds and changes but never removes.
 
     Returns

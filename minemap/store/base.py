@@ -325,8 +325,7 @@ class StoreBackend(ABC):
         Raises
         ------
         DataError
-            When the import would remove more than half of a handover's
-            records without ``allow_removals``.
+            When the import would remove records without ``allow_removals``.
         StoreError
             When the store cannot be written; it is unchanged.
         """

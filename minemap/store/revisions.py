@@ -365,26 +365,35 @@ def noop_reason(revisions: list[dict[str, Any]], plan: ImportPlan) -> str:
     return f"identical to the latest {what} import; nothing to do"
 
 
-def check_removals(plan: ImportPlan, removed: list[str], n_before: int) -> None:
-    """Refuse a records import that removes more than half of a handover.
+#: Ids a refusal names before it says how many more there are.
+_MAX_IDS_LISTED = 50
+
+
+def check_removals(plan: ImportPlan, removed: list[str]) -> None:
+    """Refuse a records import that removes any record without ``allow_removals``.
+
+    Records not in the sources of a (replacing) import are removed from
+    their handover.  A file that lacks some fields by mistake must not
+    silently remove them, so any removal is explicit (DESIGN §5).
 
     Raises
     ------
     DataError
-        Naming the sources and the counts, and how to allow it.
+        Naming the sources and every id that would be removed, and how to
+        allow it.
     """
-    if (
-        plan.kind == "records"
-        and plan.replace
-        and not plan.allow_removals
-        and n_before
-        and len(removed) * 2 > n_before
-    ):
-        raise DataError(
-            f"{', '.join(plan.sources)}: this import would remove {len(removed)} of "
-            f"the {n_before} records of handover {plan.handover} (more than half); "
-            "check the file, or pass --allow-removals"
-        )
+    if plan.kind != "records" or not plan.replace or plan.allow_removals or not removed:
+        return
+    ids = sorted(removed)
+    listed = ", ".join(ids[:_MAX_IDS_LISTED])
+    if len(ids) > _MAX_IDS_LISTED:
+        listed += f" and {len(ids) - _MAX_IDS_LISTED} more"
+    what = "record" if len(ids) == 1 else "records"
+    raise DataError(
+        f"{', '.join(plan.sources)}: this import would remove {len(ids)} {what} of handover"
+        f" {plan.handover}: {listed}; nothing was written; pass --allow-removals to remove"
+        " them, or --add to keep them"
+    )
 
 
 @dataclass
@@ -482,7 +491,7 @@ def apply_plan(w: StoreWriter, plan: ImportPlan, refresh: Refresh | None) -> Imp
             touched.inserted[layer] = inserted
         if layer == main_layer:
             added, changed, removed = diff.added, diff.changed, diff.removed
-            check_removals(plan, removed, diff.n_current)
+            check_removals(plan, removed)
         elif plan.kind == "clearance":
             added += diff.added
             changed += diff.changed
