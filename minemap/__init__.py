@@ -34,7 +34,7 @@ from minemap.imports import (
     read_records,
     validate,
 )
-from minemap.store.gpkg import Store
+from minemap.store import Store
 
 __version__ = "0.1.0"
 

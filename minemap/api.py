@@ -26,7 +26,8 @@ from minemap._errors import UsageError
 from minemap.geo.districts import CANONICAL, normalise
 from minemap.records import schema
 from minemap.records.validate import parse_date
-from minemap.store.gpkg import Store, default_store_path
+from minemap.store import Store
+from minemap.store import open_store as _open_store
 
 PathLike = str | os.PathLike
 
@@ -37,10 +38,8 @@ _STORE_LAYER = {"clearance": "releases"}
 
 
 def open_store(store: Store | PathLike | None = None) -> Store:
-    """A :class:`~minemap.store.Store` from a path, ``$MINEMAP_STORE`` or the default."""
-    if isinstance(store, Store):
-        return store
-    return Store(default_store_path(store))
+    """A store from a path or URL, ``$MINEMAP_STORE`` or the default (:func:`minemap.store.open_store`)."""
+    return _open_store(store)
 
 
 def _as_of(value: str | _dt.date | None) -> str | None:
@@ -55,7 +54,7 @@ def _as_of(value: str | _dt.date | None) -> str | None:
 
 def _require(st: Store) -> None:
     if not st.exists() or st.latest_revision() == 0:
-        raise UsageError(f"{st.path}: the store is empty; import records first")
+        raise UsageError(f"{st.location}: the store is empty; import records first")
 
 
 def minefield_table(
@@ -167,7 +166,7 @@ def crossref(
         )
     table_h = _engine.crossref_handovers(
         fields, items, incidents=st.read("incidents", revision=revision),
-        handovers=st.handovers(), as_of=as_of,
+        handovers=st.handovers(revision=revision), as_of=as_of,
     )
     # How much of each handover is released, and how much of that cleared:
     # sums of the by-minefield table, beside the accuracy figures.
@@ -270,7 +269,7 @@ def layer_frame(
     if handover is not None:
         if "handover" not in frame:
             raise UsageError(f"--handover filters layers with a handover, not {layer}")
-        known = set(st.handovers()["handover"])
+        known = set(st.handovers(revision=revision)["handover"])
         if handover not in known:
             raise UsageError(f"--handover {handover!r}: unknown; choose one of "
                              f"{', '.join(sorted(known)) or '(none)'}")

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from minemap._errors import UsageError
-from minemap.store.gpkg import Store
+from minemap.store import Store
 
 
 def find_samples(samples: str | os.PathLike | None = None) -> Path:
@@ -68,7 +68,7 @@ def run_demo(
             res, _ = imports.import_records(
                 files, store=st, handover=step["handover"],
                 handover_date=step.get("handover_date"), layer=step.get("layer"),
-                allow_removals=False,
+                allow_removals=step.get("allow_removals", False),
             )
             what = f"handover {step['handover']}" + (f" ({step['note']})" if step.get("note")
                                                      else "")

@@ -23,7 +23,7 @@ from minemap.geo.districts import normalise
 from minemap.readers.gis import SourceFrame, read_features
 from minemap.records import schema
 from minemap.records import validate as v
-from minemap.store.gpkg import ImportPlan, ImportResult, Store, default_store_path, sha256_file
+from minemap.store import ImportPlan, ImportResult, Store, open_store, sha256_file
 
 PathLike = str | os.PathLike
 
@@ -641,7 +641,7 @@ def _assign_districts(frame: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> g
 
 
 def _open(store: Store | PathLike | None) -> Store:
-    return store if isinstance(store, Store) else Store(default_store_path(store))
+    return open_store(store)
 
 
 def _plan(kind: str, frames: dict, provenance: list[Source], options: dict | None = None,
@@ -681,7 +681,7 @@ def import_records(
     """Import minefield records as a new revision of a handover.
 
     By default the records replace the handover's record set; records not
-    present are removed (refused above half unless ``allow_removals``).
+    present are removed, which is refused unless ``allow_removals``.
     ``add=True`` adds and changes but never removes.
 
     Returns

@@ -92,7 +92,7 @@ def test_incremental_crossref_matches_full_recompute(tmp_path, store_path):
     feats = json.loads((tmp_path / "f.geojson").read_text())["features"][:3]
     feats[1]["geometry"] = json.loads(shapely.to_geojson(rect(3000, 0, 100, 100)))
     import_records([write_geojson(tmp_path / "f2.geojson", feats)], handover="h",
-                   store=store_path)
+                   store=store_path, allow_removals=True)
     _assert_materialised_equals_full(store_path)
     table = minemap.crossref(store_path).set_index("record_id")
     assert "AGD-0004" not in table.index

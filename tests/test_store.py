@@ -39,7 +39,7 @@ def test_revisions_replace_and_history(tmp_path, store_path):
     feats[1]["properties"]["mines_ap"] = 99
     feats = feats[:3] + [feature({"record_id": "AGD-0005", "mines_ap": 1}, rect(5000, 0, 50, 50))]
     b = write_geojson(tmp_path / "b.geojson", feats)
-    r2, _ = import_records([b], handover="h", store=store_path)
+    r2, _ = import_records([b], handover="h", store=store_path, allow_removals=True)
     assert (r2.revision, r2.added, r2.changed, r2.removed) == (
         2, ["AGD-0005"], ["AGD-0002"], ["AGD-0004"])
     st = Store(store_path)
@@ -74,13 +74,18 @@ def test_reimporting_older_file_reverts(tmp_path, store_path):
     assert set(Store(store_path).read("minefields").mines_ap) == {10}
 
 
-def test_removing_more_than_half_is_refused(tmp_path, store_path, cli):
+def test_any_removal_is_refused_listing_the_ids(tmp_path, store_path, cli):
     import_records([fields_file(tmp_path / "a.geojson", 6)], handover="h", store=store_path)
-    small = fields_file(tmp_path / "b.geojson", 2)
+    five = fields_file(tmp_path / "b.geojson", 5)  # lacks one field: AGD-0006
     before = _snapshot(store_path)
-    res = cli("import-records", small, "--handover", "h")
+    res = cli("import-records", five, "--handover", "h")
     assert res.exit_code == 1
-    assert "more than half" in res.output and "--allow-removals" in res.output
+    assert "would remove 1 record of handover h: AGD-0006" in res.output
+    assert "--allow-removals" in res.output and len(res.output.strip().splitlines()) == 1
+    assert _snapshot(store_path) == before
+    small = fields_file(tmp_path / "c.geojson", 2)
+    res = cli("import-records", small, "--handover", "h")
+    assert res.exit_code == 1 and "AGD-0003, AGD-0004, AGD-0005, AGD-0006" in res.output
     assert _snapshot(store_path) == before
     assert cli("import-records", small, "--handover", "h", "--add").exit_code == 0
     assert len(Store(store_path).read("minefields")) == 6

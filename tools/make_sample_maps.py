@@ -1537,7 +1537,9 @@ def generate(out: Path) -> None:
         {"kind": "records", "handover": H_DEC, "handover_date": HANDOVER_DATES[H_DEC],
          "sources": ["remaining_2021-12-04.zip", *traverse_files]},
         {"kind": "records", "handover": H_AGHDAM, "handover_date": HANDOVER_DATES[H_AGHDAM],
-         "sources": ["aghdam_2021-06-12_rev2.geojson"], "note": "revised map, 2022"},
+         "sources": ["aghdam_2021-06-12_rev2.geojson"], "note": "revised map, 2022",
+         # The revision drops a field (AGD-0079): a removal must be allowed.
+         "allow_removals": True},
         {"kind": "clearance", "sources": ["clearance/releases_2021.geojson",
                                           "clearance/releases_2022.geojson",
                                           "clearance/items_2021.geojson",

@@ -16,7 +16,7 @@ from minemap.cli.report import report_import
 @options.crs_opt
 @options.map_opt
 @click.option("--add", is_flag=True, help="Add and change records, never remove.")
-@click.option("--allow-removals", is_flag=True, help="Allow removing more than half the records.")
+@click.option("--allow-removals", is_flag=True, help="Allow removing records the sources lack.")
 @click.option("--accept-misclosure", is_flag=True, help="Accept traverses beyond tolerance.")
 @click.option("--repair", type=click.Choice(["hull"]), default=None,
               help="Import the convex hull of self-intersecting perimeters.")

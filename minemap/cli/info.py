@@ -16,16 +16,16 @@ def command(ctx, as_json):
     """What is in the store."""
     store = options.get_store(ctx)
     if not store.exists():
-        click.echo(f"{store.path}: no store yet (it is created by the first import)")
+        click.echo(f"{store.location}: no store yet (it is created by the first import)")
         return
     counts = store.counts()
     handovers = store.handovers()
     rev = store.latest_revision()
     if as_json:
-        click.echo(json.dumps({"store": str(store.path), "revision": rev, "layers": counts,
+        click.echo(json.dumps({"store": str(store.location), "revision": rev, "layers": counts,
                                "handovers": handovers.to_dict(orient="records")}, indent=2))
         return
-    click.echo(f"store {store.path}, revision {rev}")
+    click.echo(f"store {store.location}, revision {rev}")
     for layer, n in counts.items():
         click.echo(f"  {layer:<10} {n:>8}")
     fields = store.read("minefields") if counts["minefields"] else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from minemap.store.gpkg import Store, default_store_path
+from minemap.store import Store, open_store
 
 
 def parse_map(ctx, param, values) -> dict[str, str]:
@@ -43,7 +43,7 @@ json_opt = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 def get_store(ctx: click.Context) -> Store:
     """The store chosen by --store, $MINEMAP_STORE or the default."""
-    return Store(default_store_path(ctx.obj.get("store")))
+    return open_store(ctx.obj.get("store"))
 
 
 def gis_sources(f):

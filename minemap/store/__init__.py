@@ -1,5 +1,63 @@
-"""The store: revisions of every layer, kept in a backend (GeoPackage file)."""
+"""The store: revisions of every layer, kept in a backend (DESIGN §4, §10).
 
-from minemap.store.gpkg import ImportPlan, ImportResult, Store, StoreError, default_store_path
+:func:`open_store` picks the backend from the location: a path is a
+GeoPackage file (:class:`~minemap.store.gpkg.GeoPackageStore`); a
+``postgresql://`` URL is a PostGIS database.  Every backend implements
+:class:`~minemap.store.base.StoreBackend`.
+"""
 
-__all__ = ["ImportPlan", "ImportResult", "Store", "StoreError", "default_store_path"]
+from __future__ import annotations
+
+import os
+
+from minemap._errors import UsageError
+from minemap.store.base import StoreBackend, StoreError, StoreView, StoreWriter
+from minemap.store.gpkg import GeoPackageStore, default_store_path
+from minemap.store.revisions import ImportPlan, ImportResult, sha256_file
+
+#: Any store: ``Store(location)`` opens the backend for that location.
+Store = StoreBackend
+
+_URL_SCHEMES = ("postgresql://", "postgres://")
+
+__all__ = ["GeoPackageStore", "ImportPlan", "ImportResult", "Store", "StoreBackend",
+           "StoreError", "StoreView", "StoreWriter", "default_store_path", "is_url",
+           "open_store", "sha256_file"]
+
+
+def is_url(location: str | os.PathLike) -> bool:
+    """Whether ``location`` names a database server rather than a file."""
+    return str(location).lower().startswith(_URL_SCHEMES)
+
+
+def open_store(location: StoreBackend | str | os.PathLike | None = None) -> StoreBackend:
+    """The store at ``location``: a path, a ``postgresql://`` URL, or a store.
+
+    ``None`` means ``$MINEMAP_STORE``, else ``minemap.gpkg`` in the current
+    folder.  Opening touches nothing; the store is created by its first
+    import.
+
+    Raises
+    ------
+    UsageError
+        For a URL whose backend is not available.
+    """
+    if isinstance(location, StoreBackend):
+        return location
+    if location is None or str(location) == "":
+        location = os.environ.get("MINEMAP_STORE") or None
+    if location is not None and is_url(location):
+        raise UsageError(f"{_redact(str(location))}: PostGIS backend not available")
+    return GeoPackageStore(default_store_path(location))
+
+
+def _redact(url: str) -> str:
+    """A URL without its password, for messages."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
