@@ -6,6 +6,7 @@ import click
 
 from minemap.cli import options
 from minemap.cli.main import echo_problems
+from minemap.cli.progress import progress
 from minemap.cli.report import echo_warnings, write_warnings_csv
 
 
@@ -51,7 +52,9 @@ def command(ctx, sources, kind, handover, handover_date, layer, crs, column_map,
                     accept_misclosure=accept_misclosure)
     if kind == "reports":
         opts = {}
+    bar = ctx.with_resource(progress(ctx, f"checking {len(sources)} file(s)"))
     problems = validate(sources, kind=kind, **opts)
+    bar.close()
     errors = [p for p in problems if p.severity == "error"]
     if warnings_file:
         n = write_warnings_csv(warnings_file, problems, overwrite=overwrite)
