@@ -44,6 +44,8 @@ lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 
 # Benchmarks are run by hand (minutes each); figures go to docs/benchmarks.md.
+# bench_commands.py times the commands as a user runs them (issue 14's table).
+BENCH_FIELDS ?= 50000
 bench: $(VENV)/.installed-test browser
 	$(PY) benchmarks/bench_import.py
 	$(PY) benchmarks/bench_traverse.py
@@ -51,6 +53,7 @@ bench: $(VENV)/.installed-test browser
 	$(PY) benchmarks/bench_store.py
 	$(PY) benchmarks/bench_export.py
 	$(PY) benchmarks/bench_map.py
+	$(PY) benchmarks/bench_commands.py --fields $(BENCH_FIELDS)
 
 samples: $(VENV)/.installed
 	$(PY) tools/make_sample_maps.py --out sample_maps

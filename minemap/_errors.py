@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -80,3 +81,48 @@ def raise_for_problems(problems: list[Problem]) -> None:
     if errors:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise DataError(f"{errors[0]}{more}", problems)
+
+
+# A warning's kind groups the warnings that one summary line counts ("… and
+# 6,012 more overlap warnings").  The common kinds have names; any other
+# message is its own kind, with the values that vary (numbers, quoted names,
+# line numbers) taken out.
+_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern)) for kind, pattern in (
+        ("overlap", r"overlaps record .*\(geocheck\)"),
+        ("self-intersecting", r"self-intersecting perimeter"),
+        ("vertex gap", r"consecutive vertices .* apart"),
+        ("degenerate polygon", r"covers less than 1 m"),
+        ("unknown district", r"unknown district|is not a known name"),
+        ("future date", r" is in the future"),
+        ("ignored column", r"(unknown .*(field|column).* ignored|ignored column)"),
+        ("modelled declination", r"declination modelled"),
+        ("misclosure", r"misclosure"),
+        ("unclosed", r"^not closed"),
+    )
+)
+_LINE = re.compile(r" \(line \d+\)$")
+_VARYING = re.compile(r"'[^']*'|\"[^\"]*\"|\d+(?:[.,]\d+)*")
+
+
+def problem_kind(problem: Problem) -> str:
+    """The kind of a problem, for counting warnings of one kind together.
+
+    Parameters
+    ----------
+    problem
+        Any problem (the kind does not depend on its severity).
+
+    Returns
+    -------
+    str
+        A short name such as ``"overlap"`` or ``"unknown district"``; for
+        other messages, the message with its numbers and quoted values
+        replaced, so that warnings that differ only in them share a kind.
+    """
+    message = _LINE.sub("", problem.message)
+    for kind, pattern in _KINDS:
+        if pattern.search(message):
+            return kind
+    return _VARYING.sub("…", message).strip()
+

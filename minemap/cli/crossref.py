@@ -7,17 +7,7 @@ from pathlib import Path
 import click
 
 from minemap.cli import options
-
-
-def _progress():
-    import sys
-
-    from rich.console import Console
-    from rich.progress import Progress
-
-    # Only on a terminal: in a pipe or a log it would be a stray blank line.
-    return Progress(transient=True, console=Console(stderr=True),
-                    disable=not sys.stderr.isatty())
+from minemap.cli.progress import progress
 
 
 @click.command("crossref")
@@ -42,17 +32,14 @@ def command(ctx, as_of, by, revision, records_revision, output, overwrite, as_js
 
     if output:
         _check_output(Path(output), overwrite=overwrite)  # before the work, not after
-    with _progress() as bar:
-        task = bar.add_task("crossref", total=None)
-
-        def progress(done, total):
-            bar.update(task, completed=done, total=total)
-
+    with progress(ctx) as bar:
         table = crossref(options.get_store(ctx), by=by, as_of=as_of, revision=revision,
-                         records_revision=records_revision, progress=progress,
+                         records_revision=records_revision, progress=bar.stage("crossref"),
                          geometry=bool(output) and not output.endswith(".csv"))
+        if output:
+            with bar.step(f"writing {output}"):
+                _write(table, Path(output), overwrite=overwrite)
     if output:
-        _write(table, Path(output), overwrite=overwrite)
         click.echo(f"wrote {len(table)} rows to {output}")
         return
     plain = pd.DataFrame(table.drop(columns=["geometry"], errors="ignore"))

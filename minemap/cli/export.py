@@ -7,6 +7,7 @@ import sys
 import click
 
 from minemap.cli import options
+from minemap.cli.progress import progress
 
 
 @click.command("export")
@@ -34,12 +35,14 @@ def command(ctx, output, layers, district, handover, status, as_of, revision, bb
     """Export layers to GeoJSON, GeoPackage, Shapefile, KML, GPX or CSV."""
     from minemap.api import export
 
+    bar = ctx.with_resource(progress(ctx, f"exporting {', '.join(layers)}"))
     warnings = export(
         output, store=options.get_store(ctx), layers=layers, district=district,
         handover=handover, status=status, as_of=as_of, revision=revision, bbox=bbox,
         precision=precision, allow_coarse=allow_coarse, overwrite=overwrite, hxl=hxl,
         csv_geometry=csv_geometry, stdout=sys.stdout,
     )
+    bar.close()
     for w in warnings:
         click.echo(f"warning: {w}", err=True)
     if output != "-" and not ctx.obj["quiet"]:

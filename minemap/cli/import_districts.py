@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from minemap.cli import options
+from minemap.cli.progress import progress, reading
 from minemap.cli.report import report_import
 
 
@@ -18,7 +19,9 @@ def command(ctx, source, name_field, layer, crs):
     """Import district boundaries (names normalised); they replace the previous set."""
     from minemap.imports import import_districts
 
+    bar = ctx.with_resource(progress(ctx, reading([source])))
     result, problems = import_districts(
         source, store=options.get_store(ctx), name_field=name_field, layer=layer, crs=crs
     )
+    bar.close()
     report_import(ctx, result, problems, "districts")

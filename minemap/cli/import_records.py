@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from minemap.cli import options
+from minemap.cli.progress import progress, reading
 from minemap.cli.report import report_import
 
 
@@ -26,9 +27,11 @@ def command(ctx, sources, handover, handover_date, layer, crs, column_map, add, 
     """Import minefield records (GIS files or traverse YAML/CSV) as a new revision."""
     from minemap.imports import import_records
 
+    bar = ctx.with_resource(progress(ctx, reading(sources)))
     result, rs = import_records(
         sources, handover=handover, store=options.get_store(ctx), handover_date=handover_date,
         layer=layer, crs=crs, column_map=column_map, add=add, allow_removals=allow_removals,
         accept_misclosure=accept_misclosure, repair=repair,
     )
+    bar.close()
     report_import(ctx, result, rs.problems, f"handover {handover}")

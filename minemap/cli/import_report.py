@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from minemap.cli import options
+from minemap.cli.progress import progress, reading
 from minemap.cli.report import report_import
 
 
@@ -15,5 +16,7 @@ def command(ctx, files):
     """Import weekly report texts (or CSV) as period records."""
     from minemap.imports import import_report
 
+    bar = ctx.with_resource(progress(ctx, reading(files)))
     result, problems = import_report(files, store=options.get_store(ctx))
+    bar.close()
     report_import(ctx, result, problems, "reports")

@@ -29,6 +29,28 @@ COMMANDS: dict[str, str] = {
     "demo": "demo",
 }
 
+#: Command name → the first paragraph of its help: ``minemap --help`` lists
+#: the commands from this, without importing them (tests/test_startup.py
+#: checks that it matches each command's own help).  A command missing here
+#: is imported to get its help, which makes ``--help`` slow, not wrong.
+SHORT_HELP: dict[str, str] = {
+    "import-records": "Import minefield records (GIS files or traverse YAML/CSV) as a new revision.",
+    "import-clearance": "Import land-release polygons and found-item points.",
+    "import-report": "Import weekly report texts (or CSV) as period records.",
+    "import-districts": "Import district boundaries (names normalised); they replace the previous"
+                        " set.",
+    "import-incidents": "Import mine incident points (date, killed, injured, civilian).",
+    "reports": "The weekly report periods in the store (with --reconcile: against the polygons).",
+    "crossref": "Cross-reference records against land release, finds and reports.",
+    "map": "Write the interactive map.",
+    "export": "Export layers to GeoJSON, GeoPackage, Shapefile, KML, GPX or CSV.",
+    "history": "Revisions, with what each added, changed and removed.",
+    "info": "What is in the store.",
+    "validate": "Run the import checks without writing; list every error; exit 1 if any is an"
+                " error.",
+    "demo": "Build a store from sample_maps/ and write the map, crossref tables and exports.",
+}
+
 
 def echo_problems(problems: list[Problem], *, quiet: bool = False) -> None:
     """Print problems to stderr, one line each."""
@@ -49,6 +71,23 @@ class MinemapGroup(click.Group):
             return None
         module = importlib.import_module(f"minemap.cli.{COMMANDS[name]}")
         return module.command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of ``--help``, from :data:`SHORT_HELP`: no command is imported."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        rows = []
+        for name in names:
+            if name in SHORT_HELP:
+                # A bare command with the same help shortens it as click would.
+                stand_in = click.Command(name, help=SHORT_HELP[name])
+                rows.append((name, stand_in.get_short_help_str(limit)))
+            elif (cmd := self.get_command(ctx, name)) is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx):
         try:

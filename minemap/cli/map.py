@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from minemap.cli import options
+from minemap.cli.progress import progress
 
 
 @click.command("map")
@@ -44,11 +45,16 @@ def command(ctx, output, as_of, revision, offline, basemap, district, handover, 
     # Checked again by save_map; here so a large map is not rendered in vain.
     if not Path(output).parent.is_dir():
         raise UsageError(f"output directory does not exist: {Path(output).parent}")
+    bar = ctx.with_resource(progress(ctx, "reading the store"))
     frames = map_frames(options.get_store(ctx), as_of=as_of, revision=revision)
     frames = render.filter_frames(frames, district=district, handover=handover, status=status,
                                   mine_positions=not no_mine_positions)
+    bar.begin("rendering")
     m = render.render_map(frames.pop("minefields"), **frames, offline=offline, basemap=basemap,
                           display_tolerance_m=display_tolerance, choropleth=choropleth)
-    for w in render.save_map(m, output, overwrite=overwrite):
+    bar.begin(f"writing {output}")
+    saved = render.save_map(m, output, overwrite=overwrite)
+    bar.close()
+    for w in saved:
         click.echo(f"warning: {w}", err=True)
     click.echo(f"wrote {output}", err=True)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from minemap.store import Store, open_store
+if TYPE_CHECKING:  # the store pulls in geopandas: imported by the commands that use it
+    from minemap.store import Store
 
 
 def parse_map(ctx, param, values) -> dict[str, str]:
@@ -43,6 +46,8 @@ json_opt = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 def get_store(ctx: click.Context) -> Store:
     """The store chosen by --store, $MINEMAP_STORE or the default."""
+    from minemap.store import open_store
+
     return open_store(ctx.obj.get("store"))
 
 

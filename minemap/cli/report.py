@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+import shlex
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import click
 
-from minemap.store.gpkg import ImportResult
+from minemap._errors import Problem, problem_kind
+
+if TYPE_CHECKING:  # the store pulls in geopandas; only its type is needed here
+    from minemap.store.gpkg import ImportResult
+
+#: Warnings of one kind printed before the rest are summed up in one line.
+SHOWN_PER_KIND = 20
+
+# The validate --kind that runs the checks of each import command.
+_VALIDATE_KIND = {"import-records": "records", "import-clearance": "clearance",
+                  "import-incidents": "incidents", "import-report": "reports"}
+# Import options that validate takes too and that change what it finds.
+_VALIDATE_OPTIONS = ("handover", "handover_date", "layer", "crs", "repair")
 
 
 def _ids(ids: list[str], verbose: int) -> str:
@@ -15,11 +32,81 @@ def _ids(ids: list[str], verbose: int) -> str:
     return " (" + ", ".join(shown) + more + ")"
 
 
-def report_import(ctx: click.Context, result: ImportResult, problems: list, what: str) -> None:
-    """The warnings of an import, then its summary line."""
-    from minemap.cli.main import echo_problems
+def echo_warnings(problems: Sequence[Problem], *, every: bool = False,
+                  hint: str | None = None) -> None:
+    """Print warnings to stderr: the first 20 of each kind, then how many more.
 
-    echo_problems([p for p in problems if p.severity == "warning"], quiet=ctx.obj["quiet"])
+    Parameters
+    ----------
+    problems
+        Problems in the order found; errors among them are ignored here.
+    every
+        Print every warning (``validate --all``).
+    hint
+        The command that lists them all, named in each summary line.
+    """
+    counts: dict[str, int] = {}
+    for p in problems:
+        if p.severity != "warning":
+            continue
+        kind = problem_kind(p)
+        counts[kind] = counts.get(kind, 0) + 1
+        if every or counts[kind] <= SHOWN_PER_KIND:
+            click.echo(f"warning: {p}", err=True)
+    for kind, n in counts.items():
+        more = 0 if every else n - SHOWN_PER_KIND
+        if more > 0:
+            s = "" if more == 1 else "s"
+            click.echo(f"… and {more:,} more {kind} warning{s}"
+                       + (f"; {hint} lists them all" if hint else ""), err=True)
+
+
+def validate_hint(ctx: click.Context) -> str | None:
+    """The ``minemap validate --all`` command line that repeats an import's checks.
+
+    ``None`` for the commands that validate does not cover.
+    """
+    kind = _VALIDATE_KIND.get(ctx.info_name or "")
+    if kind is None:
+        return None
+    params = ctx.params
+    args = ["minemap", "validate"] + (["--kind", kind] if kind != "records" else [])
+    if kind != "reports":  # validate takes no options for report texts
+        for name in _VALIDATE_OPTIONS:
+            if params.get(name):
+                args += ["--" + name.replace("_", "-"), str(params[name])]
+        for field, column in (params.get("column_map") or {}).items():
+            args += ["--map", f"{field}={column}"]
+        if params.get("accept_misclosure"):
+            args.append("--accept-misclosure")
+    args.append("--all")
+    args += [str(f) for f in params.get("sources") or params.get("files") or ()]
+    return f"`{shlex.join(args)}`"
+
+
+def write_warnings_csv(path: str | Path, problems: Sequence[Problem], *,
+                       overwrite: bool = False) -> int:
+    """Write every warning as CSV (file, record, kind, message); return how many.
+
+    Written like every export: refused over an existing file without
+    ``overwrite``, atomically, with cells a spreadsheet would run neutralised.
+    """
+    import pandas as pd
+
+    from minemap.export.writers import write_table_csv
+
+    rows = [(p.file, p.record, problem_kind(p),
+             p.message if p.leg is None else f"leg {p.leg}: {p.message}")
+            for p in problems if p.severity == "warning"]
+    write_table_csv(pd.DataFrame(rows, columns=["file", "record", "kind", "message"]), path,
+                    overwrite=overwrite)
+    return len(rows)
+
+
+def report_import(ctx: click.Context, result: ImportResult, problems: list, what: str) -> None:
+    """The warnings of an import (summarised by kind; all with -v), then its summary line."""
+    if not ctx.obj["quiet"]:
+        echo_warnings(problems, every=bool(ctx.obj.get("verbose")), hint=validate_hint(ctx))
     print_import(ctx, result, what, result.read)
 
 

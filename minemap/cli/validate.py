@@ -6,6 +6,8 @@ import click
 
 from minemap.cli import options
 from minemap.cli.main import echo_problems
+from minemap.cli.progress import progress
+from minemap.cli.report import echo_warnings, write_warnings_csv
 
 
 @click.command("validate")
@@ -22,11 +24,27 @@ from minemap.cli.main import echo_problems
               help="Check with self-intersecting perimeters replaced by their convex hull.")
 @click.option("--accept-misclosure", is_flag=True,
               help="Accept traverses whose misclosure exceeds the tolerance.")
+@click.option("--all", "every", is_flag=True,
+              help="List every warning (by default the first 20 of each kind, then a count).")
+@click.option("--warnings-file", type=click.Path(dir_okay=False), default=None,
+              metavar="OUT.csv", help="Write every warning to CSV: file, record, kind, message.")
+@options.overwrite_opt
 @click.pass_context
 def command(ctx, sources, kind, handover, handover_date, layer, crs, column_map, repair,
-            accept_misclosure):
-    """Run the import checks without writing; list every problem; exit 1 if any is an error."""
+            accept_misclosure, every, warnings_file, overwrite):
+    """Run the import checks without writing; list every error; exit 1 if any is an error.
+
+    Warnings are listed up to 20 of each kind, then counted: --all lists every
+    one, and --warnings-file writes them all to CSV with their record ids.
+    """
+    from pathlib import Path
+
+    from minemap._errors import UsageError
     from minemap.imports import validate
+
+    if warnings_file and Path(warnings_file).exists() and not overwrite:
+        # Before the checks, which take a while on a large file.
+        raise UsageError(f"{warnings_file} exists; pass --overwrite to replace it")
 
     opts = {"layer": layer, "crs": crs, "column_map": column_map}
     if kind == "records":
@@ -34,9 +52,16 @@ def command(ctx, sources, kind, handover, handover_date, layer, crs, column_map,
                     accept_misclosure=accept_misclosure)
     if kind == "reports":
         opts = {}
+    bar = ctx.with_resource(progress(ctx, f"checking {len(sources)} file(s)"))
     problems = validate(sources, kind=kind, **opts)
-    echo_problems(problems, quiet=ctx.obj["quiet"])
+    bar.close()
     errors = [p for p in problems if p.severity == "error"]
+    if warnings_file:
+        n = write_warnings_csv(warnings_file, problems, overwrite=overwrite)
+        click.echo(f"wrote {n} warning(s) to {warnings_file}", err=True)
+    if not ctx.obj["quiet"]:
+        echo_warnings(problems, every=every, hint="`--all`")
+    echo_problems(errors)  # every error, always: each one refuses the file
     if errors:
         click.echo(f"{len(errors)} error(s): the files would be refused", err=True)
         ctx.exit(1)
