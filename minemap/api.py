@@ -20,9 +20,15 @@ import shapely
 # Imported eagerly: ``minemap.crossref`` and ``minemap.export`` are also the
 # names of the public functions bound in ``minemap/__init__``, and a first
 # import of a submodule after that binding would replace the function.
-import minemap.crossref.engine as _engine
 import minemap.export.writers as _writers
 from minemap._errors import UsageError
+from minemap.crossref import (
+    crossref_districts,
+    crossref_handovers,
+    crossref_minefields,
+    reconcile_reports,
+    status_timeline,
+)
 from minemap.geo.districts import CANONICAL, normalise
 from minemap.records import schema
 from minemap.records.validate import parse_date
@@ -94,7 +100,7 @@ def minefield_table(
     else:
         releases = st.read("releases", revision=revision)
         items = st.read("items", revision=revision)
-        table = _engine.crossref_minefields(fields, releases, items, as_of=as_of,
+        table = crossref_minefields(fields, releases, items, as_of=as_of,
                                             progress=progress)
     extra = [c for c in table.columns if c not in ("handover", "record_id")]
     base = fields.drop(columns=[c for c in extra if c in fields.columns])
@@ -159,13 +165,13 @@ def crossref(
                      revision=records_revision if records_revision is not None else revision)
     items = st.read("items", revision=revision)
     if by == "district":
-        return _engine.crossref_districts(
+        return crossref_districts(
             fields, pd.DataFrame(table[list(schema.CROSSREF_COLUMNS)]),
             st.read("releases", revision=revision), items,
             reports=st.read("reports", revision=revision),
             districts=_none_if_empty(st.read("districts", revision=revision)), as_of=as_of,
         )
-    table_h = _engine.crossref_handovers(
+    table_h = crossref_handovers(
         fields, items, incidents=st.read("incidents", revision=revision),
         handovers=st.handovers(), as_of=as_of,
     )
@@ -186,7 +192,7 @@ def reconcile(
     """Weekly reports beside the polygon hectares and item counts per period."""
     st = open_store(store)
     _require(st)
-    return _engine.reconcile_reports(
+    return reconcile_reports(
         st.read("releases"), st.read("items"), st.read("reports"),
         districts=_none_if_empty(st.read("districts")), as_of=_as_of(as_of),
     )
@@ -347,7 +353,7 @@ def map_frames(
         items = items[items["date"].astype(str) <= as_of_s]
         incidents = incidents[incidents["date"].astype(str) <= as_of_s]
     rows = st.read("mine_rows", revision=revision)
-    timeline = _engine.status_timeline(st.read("minefields", revision=revision), releases)
+    timeline = status_timeline(st.read("minefields", revision=revision), releases)
     # The engine opens each field's history with an undated "no releases"
     # row; the map starts every field there anyway.
     timeline = timeline[timeline["date"].astype(str) != ""]

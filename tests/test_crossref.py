@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from pyproj import Geod, Transformer
 
 from minemap._errors import UsageError
-from minemap.crossref.engine import (
+from minemap.crossref import (
     affected_fields,
     crossref_districts,
     crossref_handovers,
@@ -34,7 +34,7 @@ from minemap.crossref.engine import (
 from minemap.records.schema import CROSSREF_COLUMNS, HANDOVER_COLUMNS
 
 # The module itself: minemap/__init__.py exports a function named crossref.
-CX = importlib.import_module("minemap.crossref.engine")
+CX = importlib.import_module("minemap.crossref.parallel")
 
 GEOD = Geod(ellps="WGS84")
 _T = Transformer.from_crs("EPSG:32638", "EPSG:4326", always_xy=True)
@@ -574,8 +574,8 @@ def test_handover_accuracy_and_distance_shares():
     handovers = pd.DataFrame({"handover": ["H1", "H2"],
                               "handover_date": ["2021-06-12", "2021-07-03"]})
     t = crossref_handovers(fields, items, incidents=incidents, handovers=handovers,
-                           as_of="2022-06-01")
-    assert tuple(t.columns) == (*HANDOVER_COLUMNS, "found_outside_in_other_handovers")
+                           as_of="2022-06-01", accuracy_buffer_m=1000)
+    assert tuple(t.columns) == HANDOVER_COLUMNS
     h1 = t.set_index("handover").loc["H1"]
     assert h1.handover_date == "2021-06-12"
     assert h1.minefields == 2 and h1.mines_recorded == 42
@@ -788,9 +788,58 @@ def test_outside_finds_in_another_handovers_field_are_counted():
         {"item_type": "AP", "date": "2022-01-01", "geometry": pt(150, 50)},  # in neither
     ])
     t = crossref_handovers(fields, items).set_index("handover")
-    # Both finds lie in H1's footprint and outside its field; one is in H2's.
-    assert t.loc["H1", "found_outside"] == 2
-    assert t.loc["H1", "found_outside_in_other_handovers"] == 1
+    # Both finds lie in H1's footprint and outside its field; the one in B is
+    # H2's hit, not H1's miss (DESIGN §5).
+    assert t.loc["H1", "found_outside"] == 1
+    assert t.loc["H1", "found_in_other_handovers"] == 1
+    assert t.loc["H1", "accuracy_pct"] == 0.0
     # For H2, the find in B is inside; the other is outside and in no field.
     assert t.loc["H2", "found_inside"] == 1 and t.loc["H2", "found_outside"] == 1
-    assert t.loc["H2", "found_outside_in_other_handovers"] == 0
+    assert t.loc["H2", "found_in_other_handovers"] == 0
+
+
+def test_footprints_of_overlapping_handovers():
+    """DESIGN §5: footprints are buffered fields, not a hull; hits of another
+    handover are never this one's misses."""
+    fields = fields_frame([
+        {"record_id": "A", "handover": "H1", "geometry": poly(box(0, 0, 100, 100))},
+        {"record_id": "A2", "handover": "H1", "geometry": poly(box(3000, 0, 3100, 100))},
+        {"record_id": "B", "handover": "H2", "geometry": poly(box(1500, 0, 1600, 100))},
+        {"record_id": "B2", "handover": "H2", "geometry": poly(box(50, 0, 150, 100))},
+    ])
+    ap = "AP"
+    items = items_frame([
+        {"item_type": ap, "date": "2022-01-01", "geometry": pt(60, 50)},     # in A and B2
+        {"item_type": ap, "date": "2022-01-01", "geometry": pt(120, 50)},    # in B2 only
+        {"item_type": ap, "date": "2022-01-01", "geometry": pt(1550, 50)},   # in B: off H1's
+        {"item_type": ap, "date": "2022-01-01", "geometry": pt(1550, 400)},  # 300 m from B
+        {"item_type": "AT", "date": "2022-01-01", "geometry": pt(3050, 450)},  # 350 m from A2
+        {"item_type": ap, "date": "2022-01-01", "geometry": pt(900, 50)},    # unmapped
+    ])
+    t = crossref_handovers(fields, items).set_index("handover")
+    assert tuple(t.reset_index().columns) == HANDOVER_COLUMNS
+    h1, h2 = t.loc["H1"], t.loc["H2"]
+    # The hull of A and A2 plus 500 m would take in B and the unmapped find.
+    assert (h1.found_inside, h1.found_in_other_handovers, h1.found_outside) == (1, 1, 1)
+    assert h1.accuracy_pct == pytest.approx(50.0)
+    assert h1.outside_median_m == pytest.approx(
+        GEOD.inv(*pt(3050, 450).coords[0], *pt(3050, 100).coords[0])[2], abs=0.01)
+    assert (h2.found_inside, h2.found_in_other_handovers, h2.found_outside) == (3, 0, 1)
+    assert h2.accuracy_pct == pytest.approx(75.0)
+    assert h2.outside_median_m == pytest.approx(
+        GEOD.inv(*pt(1550, 400).coords[0], *pt(1550, 100).coords[0])[2], abs=0.01)
+    # 350 m on the ground is beyond a 300 m buffer.
+    t3 = crossref_handovers(fields, items, accuracy_buffer_m=300).set_index("handover")
+    assert t3.loc["H1", "found_outside"] == 0
+
+
+def test_release_sharing_an_edge_releases_nothing():
+    """A release that only shares the field's edge adds no area (float noise)."""
+    f = fields_frame([{"record_id": "P", "geometry": poly(box(13, -7, 346, 83))}])
+    r = releases_frame([{"report_id": "r", "geometry": poly(box(3, -37, 356, -7)),
+                         "date_end": "2022-01-01", "found_ap": 2}])
+    row = crossref_minefields(f, r, None).iloc[0]
+    assert row.released_ha == 0.0 and row.found_mines == 0.0 and row["flags"] == ""
+    assert row.status == "not_started"
+    t = status_timeline(f, r)
+    assert list(t["status"]) == ["not_started"]
