@@ -12,15 +12,18 @@ The Python API mirrors the command line::
 from minemap import settings
 from minemap._errors import DataError, MinemapError, Problem, UsageError
 from minemap.api import (
+    apply_offsets,
     crossref,
     export,
     layer_frame,
     map_frames,
     minefield_table,
+    offsets,
     open_store,
     reconcile,
     render_map,
     reports,
+    suspects,
 )
 from minemap.imports import (
     import_clearance,
@@ -39,7 +42,8 @@ from minemap.store.gpkg import Store
 __version__ = "0.1.0"
 
 __all__ = [
-    "DataError", "MinemapError", "Problem", "Store", "UsageError", "crossref", "export",
+    "DataError", "MinemapError", "Problem", "Store", "UsageError", "apply_offsets", "crossref",
+    "export", "offsets", "suspects",
     "import_clearance", "import_districts", "import_incidents", "import_records",
     "import_report", "layer_frame", "map_frames", "minefield_table", "open_store",
     "read_clearance", "read_districts", "read_incidents", "read_records", "reconcile",

@@ -22,6 +22,7 @@ import shapely
 # import of a submodule after that binding would replace the function.
 import minemap.export.writers as _writers
 from minemap._errors import UsageError
+from minemap.accuracy import apply_offsets, offsets, suspects  # noqa: F401 - the API
 from minemap.crossref import (
     crossref_districts,
     crossref_handovers,

@@ -149,3 +149,58 @@ def test_any_shift_is_recovered(dx, dy, per_field, seed):
     az, _, d = GEOD.inv(a[0], a[1], b[0], b[1])
     ex, ey = d * math.sin(math.radians(az)), d * math.cos(math.radians(az))
     assert math.hypot(row.dx_m - ex, row.dy_m - ey) < 10
+
+
+def _store_case(tmp_path, recorded_ll, finds_ll):
+    from minemap.imports import import_clearance, import_records
+    from tests.conftest import feature, write_geojson
+
+    fields = write_geojson(tmp_path / "f.geojson", [
+        feature({"record_id": f"F{i}", "mines_ap": 5, "district": "Aghdam"}, g)
+        for i, g in enumerate(recorded_ll)])
+    items = write_geojson(tmp_path / "i.geojson", [
+        feature({"item_id": f"i{k}", "item_type": "AP", "date": "2022-01-01"}, p)
+        for k, p in enumerate(finds_ll)])
+    store = tmp_path / "m.gpkg"
+    import_records([fields], handover="H", store=store, handover_date="2021-06-12")
+    import_clearance([items], store=store)
+    return store
+
+
+def test_cli_reports_and_apply_records_a_revertible_revision(tmp_path, sk42_case, cli):
+    import json
+
+    from minemap.api import crossref
+    from minemap.store.gpkg import Store
+
+    true_ll, recorded, finds_ll = sk42_case
+    store = _store_case(tmp_path, recorded, finds_ll)
+    before = crossref(store, by="handover").iloc[0]
+    res = cli("--store", store, "offsets", "--json")
+    assert res.exit_code == 0, res.output
+    row = json.loads(res.output)[0]
+    assert row["datum_suspect"] is True and row["finds_used"] == len(finds_ll)
+    assert Store(store).latest_revision() == 2  # never changes the store
+    assert cli("--store", store, "offsets", "--apply").exit_code == 2  # needs --handover
+    res = cli("--store", store, "offsets", "--apply", "--handover", "H")
+    assert res.exit_code == 0, res.output
+    assert "revision 3" in res.output
+    st = Store(store)
+    assert st.latest_revision() == 3
+    prov = st.revisions()[-1]["options"]["offsets"]
+    est = prov["estimates"][0]
+    assert est["dx_m"] == pytest.approx(row["dx_m"]) and est["ci95_m"] == row["ci95_m"]
+    assert "--apply" in prov["command"]
+    after = crossref(store, by="handover").iloc[0]
+    assert after.accuracy_pct > 95 > before.accuracy_pct
+    assert after.accuracy_pct == pytest.approx(row["accuracy_pct_after"])
+    # The moved fields now sit on the true ones (within the 10 m tolerance).
+    moved = st.read("minefields").set_index("record_id").geometry
+    ex, ey = expected_correction(true_ll[0], recorded[0])
+    a = shapely.get_coordinates(moved["F0"])[0]
+    b = shapely.get_coordinates(true_ll[0])[0]
+    assert GEOD.inv(a[0], a[1], b[0], b[1])[2] < 10
+    # The map as it was: the earlier revision's records give the original accuracy exactly.
+    then = crossref(store, by="handover", records_revision=2).iloc[0]
+    assert then.accuracy_pct == before.accuracy_pct
+    assert then.found_inside == before.found_inside
