@@ -30,6 +30,7 @@ from minemap.crossref import (
     reconcile_reports,
     status_timeline,
 )
+from minemap.crossref.placing import place_frame
 from minemap.geo.districts import CANONICAL, normalise
 from minemap.records import schema
 from minemap.records.validate import parse_date
@@ -89,7 +90,9 @@ def minefield_table(
     latest = st.latest_revision()
     fresh = (as_of is None and (revision is None or revision == latest)
              and (records_revision is None or records_revision == latest))
-    if fresh and not geometry:
+    bounds = _none_if_empty(st.read("districts", revision=revision))
+    if fresh and not geometry and bounds is None:
+        # Without boundaries the stored table's districts are the records' own.
         stored, state = st.read_crossref()
         if state == latest:
             return stored
@@ -106,6 +109,9 @@ def minefield_table(
     extra = [c for c in table.columns if c not in ("handover", "record_id")]
     base = fields.drop(columns=[c for c in extra if c in fields.columns])
     merged = base.merge(pd.DataFrame(table), on=["handover", "record_id"], how="left")
+    # With boundaries, a field is in the district holding most of it (§12),
+    # here and therefore in every table, export and map built on this one.
+    merged = place_frame(merged, bounds, flag=True)
     return gpd.GeoDataFrame(merged, geometry="geometry", crs="EPSG:4326")
 
 
@@ -266,6 +272,8 @@ def layer_frame(
         if status is not None:
             raise UsageError("--status filters minefields and crossref only")
         frame = st.read(_STORE_LAYER.get(layer, layer), revision=revision)
+        if layer != "districts":
+            frame = place_frame(frame, _none_if_empty(st.read("districts", revision=revision)))
         if as_of_s is not None:
             col = {"clearance": "date_end", "items": "date", "incidents": "date"}.get(layer)
             if col:
@@ -349,6 +357,8 @@ def map_frames(
     releases = st.read("releases", revision=revision)
     items = st.read("items", revision=revision)
     incidents = st.read("incidents", revision=revision)
+    bounds = _none_if_empty(st.read("districts", revision=revision))
+    releases, items, incidents = (place_frame(f, bounds) for f in (releases, items, incidents))
     if as_of_s is not None:
         releases = releases[releases["date_end"].astype(str) <= as_of_s]
         items = items[items["date"].astype(str) <= as_of_s]

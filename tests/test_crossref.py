@@ -843,3 +843,62 @@ def test_release_sharing_an_edge_releases_nothing():
     assert row.status == "not_started"
     t = status_timeline(f, r)
     assert list(t["status"]) == ["not_started"]
+
+
+def test_spatial_districts_agree_in_crossref_export_and_map(tmp_path):
+    """DESIGN §12: with boundaries, crossref --by district, export --district and
+    map --district count the same fields and finds, by point in polygon."""
+    from minemap.api import crossref, layer_frame, map_frames
+    from minemap.imports import import_clearance, import_districts, import_records
+    from minemap.render.page import filter_frames
+    from tests.conftest import feature, write_geojson
+
+    # Aghdam west of x = 2000, Fuzuli east of it.
+    bounds = {"Aghdam": box(-5000, -5000, 2000, 5000), "Fuzuli": box(2000, -5000, 9000, 5000)}
+    dist = write_geojson(tmp_path / "d.geojson", [
+        feature({"name": n}, poly(b)) for n, b in bounds.items()])
+    specs = [  # id, own attribute, geometry (UTM offsets)
+        ("A1", "Aghdam", box(0, 0, 100, 100)),
+        ("A2", "", box(300, 0, 400, 100)),          # no attribute: placed by its location
+        ("A3", "Fuzuli", box(600, 0, 700, 100)),    # says Fuzuli, lies in Aghdam
+        ("S1", "Fuzuli", box(1700, 0, 2100, 100)),  # 75 % in Aghdam
+        ("F1", "", box(3000, 0, 3100, 100)),
+        ("F2", "Agdam", box(4000, 0, 4100, 100)),   # says Aghdam, lies in Fuzuli
+    ]
+    fields = write_geojson(tmp_path / "f.geojson", [
+        feature({"record_id": r, "mines_ap": 3, "district": d}, poly(g)) for r, d, g in specs])
+    pts = [(50, 50, "Fuzuli"), (350, 50, ""), (1990, 50, ""), (3050, 50, "Aghdam"),
+           (5000, 500, "")]
+    items = write_geojson(tmp_path / "i.geojson", [
+        feature({"item_id": f"i{k}", "item_type": "AP", "date": "2022-01-01",
+                 "district": d}, pt(x, y)) for k, (x, y, d) in enumerate(pts)])
+    store = tmp_path / "m.gpkg"
+    import_records([fields], handover="H", store=store)
+    import_clearance([items], store=store)
+    import_districts(dist, store=store)
+
+    # Independent expectation: point in polygon of a point inside each field's
+    # majority part (by hand from the layout), and of each find.
+    ll_bounds = {n: poly(b) for n, b in bounds.items()}
+    majority = {"A1": (50, 50), "A2": (350, 50), "A3": (650, 50), "S1": (1800, 50),
+                "F1": (3050, 50), "F2": (4050, 50)}
+    expect_f = {n: sum(ll_bounds[n].contains(pt(*xy)) for xy in majority.values())
+                for n in bounds}
+    expect_i = {n: sum(ll_bounds[n].contains(pt(x, y)) for x, y, _ in pts) for n in bounds}
+    assert expect_f == {"Aghdam": 4, "Fuzuli": 2} and expect_i == {"Aghdam": 3, "Fuzuli": 2}
+
+    by_d = crossref(store, by="district").set_index("district")
+    frames = map_frames(store)
+    for name in bounds:
+        assert by_d.loc[name, "minefields"] == expect_f[name]
+        assert by_d.loc[name, "found_ap"] == expect_i[name]
+        assert len(layer_frame(store, "minefields", district=name)) == expect_f[name]
+        assert len(layer_frame(store, "crossref", district=name)) == expect_f[name]
+        assert len(layer_frame(store, "items", district=name)) == expect_i[name]
+        kept = filter_frames(frames, district=name)
+        assert len(kept["minefields"]) == expect_f[name]
+        assert len(kept["items"]) == expect_i[name]
+    table = crossref(store, geometry=False).set_index("record_id")
+    flagged = {r for r, f in table["flags"].items() if "district_mismatch" in f}
+    assert flagged == {"A3", "S1", "F2"}
+    assert table.loc["A2", "district"] == "Aghdam" and table.loc["S1", "district"] == "Aghdam"

@@ -25,6 +25,7 @@ from minemap.crossref._common import (
     _text,
     _valid,
 )
+from minemap.crossref.placing import place
 from minemap.geo.geometry import area_ha
 
 __all__ = ["DISTRICT_COLUMNS", "RECONCILE_COLUMNS", "crossref_districts", "reconcile_reports"]
@@ -62,28 +63,10 @@ def _district_lists(reports: pd.DataFrame) -> list[list[str]]:
 def _point_districts(
     frame: pd.DataFrame | None, districts: pd.DataFrame | None
 ) -> np.ndarray:
-    """District of each point: the boundary containing it, else its own attribute."""
+    """District of each item: the boundary holding it, else its own attribute."""
     if _empty(frame):
         return np.empty(0, dtype=object)
-    own = np.array([_canon(d) for d in _text(frame, "district")], dtype=object)
-    if _empty(districts):
-        return own
-    d_geoms = _valid(_geoms(districts))
-    d_names = np.array([_canon(d) for d in _text(districts, "district")], dtype=object)
-    pts = _geoms(frame)
-    ok = np.flatnonzero(~shapely.is_missing(pts))
-    pi, di = shapely.STRtree(d_geoms).query(pts[ok], predicate="intersects")
-    # A point on a shared boundary takes the first district listed.
-    first = np.full(len(ok), -1)
-    for p, d in zip(pi[::-1], di[::-1]):
-        first[p] = d if first[p] < 0 or d < first[p] else first[p]
-    out = np.full(len(pts), "", dtype=object)
-    hit = first >= 0
-    out[ok[hit]] = d_names[first[hit]]
-    # Points outside every boundary keep their own attribute.
-    miss = out == ""
-    out[miss] = own[miss]
-    return out
+    return place(_geoms(frame), _text(frame, "district"), districts)[0]
 
 
 def _release_ha_by_district(
@@ -321,16 +304,15 @@ def crossref_districts(
     unknown = "(unknown)"
     tab = table.copy()
     tab_d = np.array([_canon(d) for d in _text(tab, "district")], dtype=object)
-    if not _empty(districts) and (tab_d == "").any():
+    if not _empty(districts):
+        # Every field in the district holding most of it (DESIGN §12), the
+        # same rule as the API's tables, exports and maps.
         key = pd.MultiIndex.from_arrays([_text(fields, "handover"), _text(fields, "record_id")])
         pos = key.get_indexer(
             pd.MultiIndex.from_arrays([_text(tab, "handover"), _text(tab, "record_id")])
         )
-        miss = np.flatnonzero((tab_d == "") & (pos >= 0))
-        pts = shapely.point_on_surface(_valid(_geoms(fields))[pos[miss]])
-        tab_d[miss] = _point_districts(
-            pd.DataFrame({"district": [""] * len(miss), "geometry": pts}), districts
-        )
+        known = np.flatnonzero(pos >= 0)
+        tab_d[known] = place(_geoms(fields)[pos[known]], tab_d[known], districts)[0]
     tab_d[tab_d == ""] = unknown
 
     rel = _prep_releases(releases, day)
