@@ -193,6 +193,30 @@ def crossref(
     return table_h
 
 
+def remaining(
+    store: Store | PathLike | None = None,
+    *,
+    as_of: str | _dt.date | None = None,
+    revision: int | None = None,
+    include_released: bool = False,
+) -> gpd.GeoDataFrame:
+    """Remaining hazard: each field minus its released land (DESIGN §12).
+
+    The layer behind ``export --layer remaining``: the polygon of a task
+    order with ``remaining_est``, status, counts and mine types
+    (:data:`minemap.crossref.remaining.REMAINING_COLUMNS`).  Fields already
+    released are left out unless ``include_released``.
+    """
+    from minemap.crossref.remaining import remaining_hazard
+
+    st = open_store(store)
+    _require(st)
+    as_of = _as_of(as_of)
+    table = minefield_table(st, as_of=as_of, revision=revision)
+    return remaining_hazard(table, st.read("releases", revision=revision), None, as_of=as_of,
+                            table=table, include_released=include_released)
+
+
 def reconcile(
     store: Store | PathLike | None = None, *, as_of: str | _dt.date | None = None
 ) -> pd.DataFrame:

@@ -902,3 +902,63 @@ def test_spatial_districts_agree_in_crossref_export_and_map(tmp_path):
     flagged = {r for r, f in table["flags"].items() if "district_mismatch" in f}
     assert flagged == {"A3", "S1", "F2"}
     assert table.loc["A2", "district"] == "Aghdam" and table.loc["S1", "district"] == "Aghdam"
+
+
+def test_remaining_hazard_is_field_minus_released_land():
+    from minemap.crossref.remaining import REMAINING_COLUMNS, remaining_hazard
+
+    fields = fields_frame([
+        {"record_id": "A", "geometry": poly(box(0, 0, 200, 100)), "mines_total": 12},
+        {"record_id": "B", "geometry": poly(box(1000, 0, 1100, 100))},   # wholly released
+        {"record_id": "C", "geometry": poly(box(2000, 0, 2100, 100))},   # untouched
+    ])
+    fields["mine_types"] = ["PMN-2;TM-62M", "", "PMN"]
+    releases = releases_frame([
+        {"report_id": "r1", "geometry": poly(box(-50, -50, 80, 150)), "date_end": "2022-01-01"},
+        {"report_id": "r2", "geometry": poly(box(60, 50, 120, 150)), "date_end": "2022-02-01",
+         "outcome": "reduced"},
+        {"report_id": "r3", "geometry": poly(box(990, -10, 1110, 110)), "date_end": "2022-01-05"},
+        {"report_id": "late", "geometry": poly(box(150, 0, 200, 100)), "date_end": "2023-01-01"},
+    ])
+    out = remaining_hazard(fields, releases, None, as_of="2022-06-01").set_index("record_id")
+    assert tuple(out.reset_index().columns) == (*REMAINING_COLUMNS, "geometry")
+    assert list(out.index) == ["A", "C"]  # B is released: no hazard left
+    # A minus r1 and r2 (by hand): x 80..200 over 0..50 plus x 120..200 over 50..100.
+    rest = [(80, 0), (200, 0), (200, 100), (120, 100), (120, 50), (80, 50)]
+    assert close(out.loc["A", "remaining_ha"], geod_ha(rest))
+    assert close(out.loc["A", "remaining_ha"] + out.loc["A", "released_ha"],
+                 out.loc["A", "area_ha"])
+    a = shapely.difference(poly(box(0, 0, 200, 100)),
+                           shapely.union(poly(box(-50, -50, 80, 150)),
+                                         poly(box(60, 50, 120, 150))))
+    assert shapely.equals_exact(shapely.normalize(out.loc["A", "geometry"]),
+                                shapely.normalize(a), tolerance=1e-9)
+    assert out.loc["A", "mine_types"] == "PMN-2;TM-62M" and out.loc["A", "status"] == "in_progress"
+    assert close(out.loc["C", "remaining_ha"], geod_ha(box(0, 0, 100, 100)))
+    every = remaining_hazard(fields, releases, None, as_of="2022-06-01", include_released=True)
+    assert every.set_index("record_id").loc["B", "remaining_ha"] == 0.0
+
+
+def test_remaining_through_the_api_matches_the_pure_function(tmp_path):
+    import minemap
+    from minemap.crossref.remaining import remaining_hazard
+    from minemap.imports import import_clearance, import_records
+    from minemap.store.gpkg import Store
+    from tests.conftest import feature, write_geojson
+
+    f = write_geojson(tmp_path / "f.geojson", [
+        feature({"record_id": "A", "mines_ap": 4, "mine_types": "PMN"}, poly(box(0, 0, 200, 100)))])
+    r = write_geojson(tmp_path / "r.geojson", [
+        feature({"report_id": "r1", "date_end": "2022-01-01", "outcome": "cleared"},
+                poly(box(0, 0, 100, 100)))])
+    store = tmp_path / "m.gpkg"
+    import_records([f], handover="H", store=store)
+    import_clearance([r], store=store)
+    got = minemap.remaining(store).iloc[0]
+    st = Store(store)
+    ref = remaining_hazard(st.read("minefields"), st.read("releases"), st.read("items")).iloc[0]
+    assert close(got.remaining_ha, geod_ha(box(100, 0, 200, 100)))
+    assert got.remaining_ha == pytest.approx(ref.remaining_ha)
+    # max(4 − 0 found, 4 × (1 − 50 %)) = 4: nothing found yet (DESIGN §5).
+    assert got.remaining_est == ref.remaining_est == pytest.approx(4.0)
+    assert got.mine_types == "PMN"
