@@ -30,6 +30,7 @@ from minemap.crossref import (
     reconcile_reports,
     status_timeline,
 )
+from minemap.crossref.periods import canonical_period, period_table, with_period
 from minemap.crossref.placing import place_frame
 from minemap.geo.districts import CANONICAL, normalise
 from minemap.records import schema
@@ -124,6 +125,8 @@ def crossref(
     records_revision: int | None = None,
     progress: Callable[[int, int], Any] | None = None,
     geometry: bool = True,
+    date_from: str | _dt.date | None = None,
+    date_to: str | _dt.date | None = None,
 ) -> pd.DataFrame | gpd.GeoDataFrame:
     """The cross-reference tables of DESIGN §5.
 
@@ -147,17 +150,30 @@ def crossref(
     geometry
         ``by="minefield"`` only: include the fields' geometry (a
         GeoDataFrame); ``False`` gives a plain DataFrame, faster.
+    date_from, date_to
+        ``by="district"`` or ``"handover"``: the period tables of DESIGN §12.
+        The state is cumulative at ``date_to``; ``period_released_ha``,
+        ``period_cleared_ha``, ``newly_released_ha`` and ``period_found_*``
+        are the activity in the period (:mod:`minemap.crossref.periods`), and
+        the district table's reports are those inside the period.
 
     Returns
     -------
     GeoDataFrame or DataFrame
-        ``by="handover"`` gives the DESIGN §5 columns, then
-        ``found_outside_in_other_handovers``, ``area_ha``, ``released_ha``,
+        ``by="handover"`` gives the DESIGN §5 columns, then ``area_ha``, ``released_ha``,
         ``cleared_ha``, ``remaining_est``, ``released_pct`` and
         ``cleared_pct`` (sums over the handover's fields).
     """
     if by not in ("minefield", "district", "handover"):
         raise UsageError(f"--by {by}: choose minefield, district or handover")
+    period = None
+    if date_from is not None or date_to is not None:
+        if by == "minefield":
+            raise UsageError("--from/--to give period tables: use --by district or handover")
+        period = canonical_period(date_from, date_to)
+        if as_of is not None and _as_of(as_of) != period[1]:
+            raise UsageError("--as-of and --to differ: a period table's state is that at --to")
+        as_of = period[1]
     st = open_store(store)
     table = minefield_table(st, as_of=as_of, revision=revision,
                             records_revision=records_revision, progress=progress,
@@ -171,13 +187,22 @@ def crossref(
     fields = st.read("minefields",
                      revision=records_revision if records_revision is not None else revision)
     items = st.read("items", revision=revision)
+    releases = st.read("releases", revision=revision)
+    bounds = _none_if_empty(st.read("districts", revision=revision))
     if by == "district":
-        return crossref_districts(
-            fields, pd.DataFrame(table[list(schema.CROSSREF_COLUMNS)]),
-            st.read("releases", revision=revision), items,
-            reports=st.read("reports", revision=revision),
-            districts=_none_if_empty(st.read("districts", revision=revision)), as_of=as_of,
+        reps = st.read("reports", revision=revision)
+        if period is not None:
+            reps = reps[(reps["date_start"].astype(str) >= period[0])
+                        & (reps["date_end"].astype(str) <= period[1])]
+        table_d = crossref_districts(
+            fields, pd.DataFrame(table[list(schema.CROSSREF_COLUMNS)]), releases, items,
+            reports=reps, districts=bounds, as_of=as_of,
         )
+        if period is None:
+            return table_d
+        return with_period(table_d, period_table(
+            fields, releases, items, by="district", date_from=period[0], date_to=period[1],
+            districts=bounds), "district")
     table_h = crossref_handovers(
         fields, items, incidents=st.read("incidents", revision=revision),
         handovers=st.handovers(), as_of=as_of,
@@ -190,6 +215,10 @@ def crossref(
     area = table_h["area_ha"].where(table_h["area_ha"] > 0)
     table_h["released_pct"] = 100.0 * table_h["released_ha"] / area
     table_h["cleared_pct"] = 100.0 * table_h["cleared_ha"] / area
+    if period is not None:
+        table_h = with_period(table_h, period_table(
+            fields, releases, items, by="handover", date_from=period[0], date_to=period[1]),
+            "handover")
     return table_h
 
 

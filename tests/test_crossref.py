@@ -962,3 +962,102 @@ def test_remaining_through_the_api_matches_the_pure_function(tmp_path):
     # max(4 − 0 found, 4 × (1 − 50 %)) = 4: nothing found yet (DESIGN §5).
     assert got.remaining_est == ref.remaining_est == pytest.approx(4.0)
     assert got.mine_types == "PMN"
+
+
+def _geod_area_ha(geom):
+    return abs(GEOD.geometry_area_perimeter(shapely.orient_polygons(geom))[0]) / 1e4
+
+
+def test_period_tables_against_an_independent_union():
+    from minemap.crossref.periods import period_table
+
+    a, b = poly(box(0, 0, 200, 100)), poly(box(1000, 0, 1100, 100))
+    fields = fields_frame([
+        {"record_id": "A", "handover": "H1", "district": "Aghdam", "geometry": a},
+        {"record_id": "B", "handover": "H2", "district": "Fuzuli", "geometry": b},
+    ])
+    r = {k: poly(g) for k, g in {
+        "r0": box(0, 0, 50, 100), "r1": box(30, 0, 120, 100), "r2": box(100, 0, 150, 100),
+        "r3": box(140, 0, 300, 100), "r4": box(1000, 0, 1100, 50)}.items()}
+    releases = releases_frame([
+        {"report_id": "r0", "geometry": r["r0"], "date_end": "2021-12-01"},
+        {"report_id": "r1", "geometry": r["r1"], "date_end": "2022-01-10"},
+        {"report_id": "r2", "geometry": r["r2"], "date_end": "2022-01-20", "outcome": "reduced"},
+        {"report_id": "r3", "geometry": r["r3"], "date_end": "2022-03-01"},
+        {"report_id": "r4", "geometry": r["r4"], "date_end": "2022-01-15",
+         "outcome": "cancelled", "district": "Fuzuli"},
+    ])
+    items = items_frame([
+        {"item_type": "AP", "date": "2022-01-12", "geometry": pt(60, 50)},
+        {"item_type": "AT", "date": "2022-01-13", "geometry": pt(500, 50)},   # outside fields
+        {"item_type": "UXO", "date": "2022-01-16", "district": "Fuzuli", "geometry": pt(1050, 20)},
+        {"item_type": "AP", "date": "2022-02-10", "geometry": pt(60, 60)},    # after
+    ])
+    kw = {"date_from": "2022-01-01", "date_to": "2022-01-31"}
+    u = shapely.union_all
+    exp_a = {
+        "period_released_ha": _geod_area_ha(shapely.intersection(u([r["r1"], r["r2"]]), a)),
+        "period_cleared_ha": _geod_area_ha(shapely.intersection(r["r1"], a)),
+        "newly_released_ha": _geod_area_ha(shapely.difference(
+            shapely.intersection(u([r["r0"], r["r1"], r["r2"]]), a),
+            shapely.intersection(r["r0"], a))),
+    }
+    exp_b = _geod_area_ha(shapely.intersection(r["r4"], b))
+    d = period_table(fields, releases, items, by="district", **kw).set_index("district")
+    for col, v in exp_a.items():
+        assert close(d.loc["Aghdam", col], v)
+    assert close(d.loc["Fuzuli", "period_released_ha"], exp_b)
+    assert close(d.loc["Fuzuli", "newly_released_ha"], exp_b)
+    assert d.loc["Fuzuli", "period_cleared_ha"] == 0
+    assert close(d.loc["", "period_released_ha"], exp_a["period_released_ha"] + exp_b)
+    assert tuple(d.loc["Aghdam", ["period_found_ap", "period_found_at", "period_found_uxo"]]) \
+        == (1, 1, 0)
+    assert d.loc["Fuzuli", "period_found_uxo"] == 1
+    h = period_table(fields, releases, items, by="handover", **kw).set_index("handover")
+    assert close(h.loc["H1", "newly_released_ha"], exp_a["newly_released_ha"])
+    # Handover finds are those inside its fields: the AT outside is not H1's.
+    assert tuple(h.loc["H1", ["period_found_ap", "period_found_at"]]) == (1, 0)
+    with pytest.raises(UsageError):
+        period_table(fields, releases, items, by="handover", date_from="2022-02-01",
+                     date_to="2022-01-01")
+
+
+def test_period_tables_from_the_cli(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from minemap.cli.main import cli
+    from minemap.imports import import_clearance, import_records
+    from tests.conftest import feature, write_geojson
+
+    f = write_geojson(tmp_path / "f.geojson", [
+        feature({"record_id": "A", "mines_ap": 4, "district": "Aghdam"},
+                poly(box(0, 0, 200, 100)))])
+    r = write_geojson(tmp_path / "r.geojson", [
+        feature({"report_id": "r0", "date_end": "2021-12-01", "outcome": "cleared"},
+                poly(box(0, 0, 100, 100))),
+        feature({"report_id": "r1", "date_end": "2022-01-10", "outcome": "cleared"},
+                poly(box(50, 0, 150, 100)))])
+    store = tmp_path / "m.gpkg"
+    import_records([f], handover="H", store=store)
+    import_clearance([r], store=store)
+    run = CliRunner()
+    args = ["--store", str(store), "crossref", "--from", "2022-01-01", "--to", "2022-01-31",
+            "--json"]
+    res = run.invoke(cli, [*args, "--by", "handover"])
+    assert res.exit_code == 0, res.output
+    row = json.loads(res.output)[0]
+    assert close(row["period_released_ha"], geod_ha(box(50, 0, 150, 100)))
+    assert close(row["newly_released_ha"], geod_ha(box(100, 0, 150, 100)))
+    assert close(row["released_ha"], geod_ha(box(0, 0, 150, 100)))  # cumulative at --to
+    res = run.invoke(cli, [*args, "--by", "district"])
+    assert res.exit_code == 0, res.output
+    agh = {r["district"]: r for r in json.loads(res.output)}["Aghdam"]
+    assert close(agh["newly_released_ha"], geod_ha(box(100, 0, 150, 100)))
+    assert run.invoke(cli, [*args[:-1], "--by", "minefield"]).exit_code == 2
+    assert run.invoke(cli, ["--store", str(store), "crossref", "--by", "district",
+                            "--from", "2022-01-01"]).exit_code == 2
+    res = run.invoke(cli, ["--store", str(store), "crossref", "--by", "district",
+                           "--from", "2022-01-01", "--to", "2022-01-31"])
+    assert res.exit_code == 0 and "newly" in res.output

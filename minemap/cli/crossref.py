@@ -30,10 +30,16 @@ def _progress():
               " --revision: how an earlier map fares against today's finds.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write the table to .csv, .geojson or .gpkg.")
+@click.option("--from", "date_from", default=None, metavar="D1",
+              help="With --to and --by district|handover: the activity from D1 to D2"
+              " (period_released_ha, period_cleared_ha, newly_released_ha, period_found_*)"
+              " beside the state at D2.")
+@click.option("--to", "date_to", default=None, metavar="D2", help="End of the --from period.")
 @options.overwrite_opt
 @options.json_opt
 @click.pass_context
-def command(ctx, as_of, by, revision, records_revision, output, overwrite, as_json):
+def command(ctx, as_of, by, revision, records_revision, date_from, date_to, output, overwrite,
+            as_json):
     """Cross-reference records against land release, finds and reports."""
     import pandas as pd
 
@@ -50,7 +56,8 @@ def command(ctx, as_of, by, revision, records_revision, output, overwrite, as_js
 
         table = crossref(options.get_store(ctx), by=by, as_of=as_of, revision=revision,
                          records_revision=records_revision, progress=progress,
-                         geometry=bool(output) and not output.endswith(".csv"))
+                         geometry=bool(output) and not output.endswith(".csv"),
+                         date_from=date_from, date_to=date_to)
     if output:
         _write(table, Path(output), overwrite=overwrite)
         click.echo(f"wrote {len(table)} rows to {output}")
@@ -68,7 +75,10 @@ def command(ctx, as_of, by, revision, records_revision, output, overwrite, as_js
             ["record_id", "handover", "district", "mines_total", "area_ha", "released_ha",
              "cleared_ha", "found_mines", "remaining_est", "status"]]
         title_note = " (most remaining first)"
-    title = (f"crossref by {by}" + (f" as of {_iso(as_of)}" if as_of else "")
+    if date_from or date_to:
+        as_of = date_to
+    title = (f"crossref by {by}" + (f" from {_iso(date_from)}" if date_from else "")
+             + (f" as of {_iso(as_of)}" if as_of else "")
              + (title_note if by == "minefield" else ""))
     if by == "district":
         # The district table ends with its own total row (district ""); the
@@ -76,8 +86,8 @@ def command(ctx, as_of, by, revision, records_revision, output, overwrite, as_js
         # polygons' for the reported periods (all columns with -o/--json).
         main = [c for c in ("district", "minefields", "mines_recorded", "area_ha",
                             "released_ha", "cleared_ha", "found_ap", "found_at", "found_uxo",
-                            "remaining_est", "period_cleared_ha", "reported_ha",
-                            "diff_cleared_ha") if c in plain]
+                            "remaining_est", "period_cleared_ha", "newly_released_ha",
+                            "reported_ha", "diff_cleared_ha") if c in plain]
         shown = plain[main].copy()
         shown["district"] = shown["district"].replace("", "total")
         print_table(shown, title=title, totals=False, transpose=False)
