@@ -50,6 +50,7 @@ bench: $(VENV)/.installed-test browser
 	$(PY) benchmarks/bench_import.py
 	$(PY) benchmarks/bench_traverse.py
 	$(PY) benchmarks/bench_crossref.py
+	$(PY) benchmarks/bench_offsets.py
 	$(PY) benchmarks/bench_store.py
 	$(PY) benchmarks/bench_export.py
 	$(PY) benchmarks/bench_map.py

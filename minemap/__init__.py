@@ -22,7 +22,11 @@ __version__ = "0.1.0"
 # command line imports ``minemap`` for ``--version`` and ``--help``, which
 # must not pay for geopandas, pyproj and folium.
 _LAZY: dict[str, str] = {
+    "apply_offsets": "minemap.api",
     "crossref": "minemap.api",
+    "offsets": "minemap.api",
+    "remaining": "minemap.api",
+    "suspects": "minemap.api",
     "export": "minemap.api",
     "layer_frame": "minemap.api",
     "map_frames": "minemap.api",
@@ -46,7 +50,11 @@ _LAZY: dict[str, str] = {
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from minemap.api import (
+        apply_offsets,
         crossref,
+        offsets,
+        remaining,
+        suspects,
         export,
         layer_frame,
         map_frames,
@@ -103,9 +111,10 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
-    "DataError", "MinemapError", "Problem", "Store", "UsageError", "crossref", "export",
+    "DataError", "MinemapError", "Problem", "Store", "UsageError", "apply_offsets", "crossref",
+    "export", "offsets", "suspects",
     "import_clearance", "import_districts", "import_incidents", "import_records",
     "import_report", "layer_frame", "map_frames", "minefield_table", "open_store",
     "read_clearance", "read_districts", "read_incidents", "read_records", "reconcile",
-    "render_map", "reports", "settings", "validate", "__version__",
+    "remaining", "render_map", "reports", "settings", "validate", "__version__",
 ]

@@ -20,9 +20,18 @@ import shapely
 # Imported eagerly: ``minemap.crossref`` and ``minemap.export`` are also the
 # names of the public functions bound in ``minemap/__init__``, and a first
 # import of a submodule after that binding would replace the function.
-import minemap.crossref.engine as _engine
 import minemap.export.writers as _writers
 from minemap._errors import UsageError
+from minemap.accuracy import apply_offsets, offsets, suspects  # noqa: F401 - the API
+from minemap.crossref import (
+    crossref_districts,
+    crossref_handovers,
+    crossref_minefields,
+    reconcile_reports,
+    status_timeline,
+)
+from minemap.crossref.periods import canonical_period, period_table, with_period
+from minemap.crossref.placing import place_frame
 from minemap.geo.districts import CANONICAL, normalise
 from minemap.records import schema
 from minemap.records.validate import parse_date
@@ -81,7 +90,9 @@ def minefield_table(
     latest = st.latest_revision()
     fresh = (as_of is None and (revision is None or revision == latest)
              and (records_revision is None or records_revision == latest))
-    if fresh and not geometry:
+    bounds = _none_if_empty(st.read("districts", revision=revision))
+    if fresh and not geometry and bounds is None:
+        # Without boundaries the stored table's districts are the records' own.
         stored, state = st.read_crossref()
         if state == latest:
             return stored
@@ -93,11 +104,14 @@ def minefield_table(
     else:
         releases = st.read("releases", revision=revision)
         items = st.read("items", revision=revision)
-        table = _engine.crossref_minefields(fields, releases, items, as_of=as_of,
+        table = crossref_minefields(fields, releases, items, as_of=as_of,
                                             progress=progress)
     extra = [c for c in table.columns if c not in ("handover", "record_id")]
     base = fields.drop(columns=[c for c in extra if c in fields.columns])
     merged = base.merge(pd.DataFrame(table), on=["handover", "record_id"], how="left")
+    # With boundaries, a field is in the district holding most of it (§12),
+    # here and therefore in every table, export and map built on this one.
+    merged = place_frame(merged, bounds, flag=True)
     return gpd.GeoDataFrame(merged, geometry="geometry", crs="EPSG:4326")
 
 
@@ -110,6 +124,8 @@ def crossref(
     records_revision: int | None = None,
     progress: Callable[[int, int], Any] | None = None,
     geometry: bool = True,
+    date_from: str | _dt.date | None = None,
+    date_to: str | _dt.date | None = None,
 ) -> pd.DataFrame | gpd.GeoDataFrame:
     """The cross-reference tables of DESIGN §5.
 
@@ -133,17 +149,30 @@ def crossref(
     geometry
         ``by="minefield"`` only: include the fields' geometry (a
         GeoDataFrame); ``False`` gives a plain DataFrame, faster.
+    date_from, date_to
+        ``by="district"`` or ``"handover"``: the period tables of DESIGN §12.
+        The state is cumulative at ``date_to``; ``period_released_ha``,
+        ``period_cleared_ha``, ``newly_released_ha`` and ``period_found_*``
+        are the activity in the period (:mod:`minemap.crossref.periods`), and
+        the district table's reports are those inside the period.
 
     Returns
     -------
     GeoDataFrame or DataFrame
-        ``by="handover"`` gives the DESIGN §5 columns, then
-        ``found_outside_in_other_handovers``, ``area_ha``, ``released_ha``,
+        ``by="handover"`` gives the DESIGN §5 columns, then ``area_ha``, ``released_ha``,
         ``cleared_ha``, ``remaining_est``, ``released_pct`` and
         ``cleared_pct`` (sums over the handover's fields).
     """
     if by not in ("minefield", "district", "handover"):
         raise UsageError(f"--by {by}: choose minefield, district or handover")
+    period = None
+    if date_from is not None or date_to is not None:
+        if by == "minefield":
+            raise UsageError("--from/--to give period tables: use --by district or handover")
+        period = canonical_period(date_from, date_to)
+        if as_of is not None and _as_of(as_of) != period[1]:
+            raise UsageError("--as-of and --to differ: a period table's state is that at --to")
+        as_of = period[1]
     st = open_store(store)
     table = minefield_table(st, as_of=as_of, revision=revision,
                             records_revision=records_revision, progress=progress,
@@ -157,14 +186,23 @@ def crossref(
     fields = st.read("minefields",
                      revision=records_revision if records_revision is not None else revision)
     items = st.read("items", revision=revision)
+    releases = st.read("releases", revision=revision)
+    bounds = _none_if_empty(st.read("districts", revision=revision))
     if by == "district":
-        return _engine.crossref_districts(
-            fields, pd.DataFrame(table[list(schema.CROSSREF_COLUMNS)]),
-            st.read("releases", revision=revision), items,
-            reports=st.read("reports", revision=revision),
-            districts=_none_if_empty(st.read("districts", revision=revision)), as_of=as_of,
+        reps = st.read("reports", revision=revision)
+        if period is not None:
+            reps = reps[(reps["date_start"].astype(str) >= period[0])
+                        & (reps["date_end"].astype(str) <= period[1])]
+        table_d = crossref_districts(
+            fields, pd.DataFrame(table[list(schema.CROSSREF_COLUMNS)]), releases, items,
+            reports=reps, districts=bounds, as_of=as_of,
         )
-    table_h = _engine.crossref_handovers(
+        if period is None:
+            return table_d
+        return with_period(table_d, period_table(
+            fields, releases, items, by="district", date_from=period[0], date_to=period[1],
+            districts=bounds), "district")
+    table_h = crossref_handovers(
         fields, items, incidents=st.read("incidents", revision=revision),
         handovers=st.handovers(revision=revision), as_of=as_of,
     )
@@ -176,7 +214,35 @@ def crossref(
     area = table_h["area_ha"].where(table_h["area_ha"] > 0)
     table_h["released_pct"] = 100.0 * table_h["released_ha"] / area
     table_h["cleared_pct"] = 100.0 * table_h["cleared_ha"] / area
+    if period is not None:
+        table_h = with_period(table_h, period_table(
+            fields, releases, items, by="handover", date_from=period[0], date_to=period[1]),
+            "handover")
     return table_h
+
+
+def remaining(
+    store: Store | PathLike | None = None,
+    *,
+    as_of: str | _dt.date | None = None,
+    revision: int | None = None,
+    include_released: bool = False,
+) -> gpd.GeoDataFrame:
+    """Remaining hazard: each field minus its released land (DESIGN §12).
+
+    The layer behind ``export --layer remaining``: the polygon of a task
+    order with ``remaining_est``, status, counts and mine types
+    (:data:`minemap.crossref.remaining.REMAINING_COLUMNS`).  Fields already
+    released are left out unless ``include_released``.
+    """
+    from minemap.crossref.remaining import remaining_hazard
+
+    st = open_store(store)
+    _require(st)
+    as_of = _as_of(as_of)
+    table = minefield_table(st, as_of=as_of, revision=revision)
+    return remaining_hazard(table, st.read("releases", revision=revision), None, as_of=as_of,
+                            table=table, include_released=include_released)
 
 
 def reconcile(
@@ -185,7 +251,7 @@ def reconcile(
     """Weekly reports beside the polygon hectares and item counts per period."""
     st = open_store(store)
     _require(st)
-    return _engine.reconcile_reports(
+    return reconcile_reports(
         st.read("releases"), st.read("items"), st.read("reports"),
         districts=_none_if_empty(st.read("districts")), as_of=_as_of(as_of),
     )
@@ -258,6 +324,8 @@ def layer_frame(
         if status is not None:
             raise UsageError("--status filters minefields and crossref only")
         frame = st.read(_STORE_LAYER.get(layer, layer), revision=revision)
+        if layer != "districts":
+            frame = place_frame(frame, _none_if_empty(st.read("districts", revision=revision)))
         if as_of_s is not None:
             col = {"clearance": "date_end", "items": "date", "incidents": "date"}.get(layer)
             if col:
@@ -341,12 +409,14 @@ def map_frames(
     releases = st.read("releases", revision=revision)
     items = st.read("items", revision=revision)
     incidents = st.read("incidents", revision=revision)
+    bounds = _none_if_empty(st.read("districts", revision=revision))
+    releases, items, incidents = (place_frame(f, bounds) for f in (releases, items, incidents))
     if as_of_s is not None:
         releases = releases[releases["date_end"].astype(str) <= as_of_s]
         items = items[items["date"].astype(str) <= as_of_s]
         incidents = incidents[incidents["date"].astype(str) <= as_of_s]
     rows = st.read("mine_rows", revision=revision)
-    timeline = _engine.status_timeline(st.read("minefields", revision=revision), releases)
+    timeline = status_timeline(st.read("minefields", revision=revision), releases)
     # The engine opens each field's history with an undated "no releases"
     # row; the map starts every field there anyway.
     timeline = timeline[timeline["date"].astype(str) != ""]

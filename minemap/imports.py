@@ -730,6 +730,26 @@ def import_records(
     return _apply(st, plan), rs
 
 
+def import_record_frames(
+    frames: dict[str, gpd.GeoDataFrame],
+    *,
+    handover: str,
+    store: Store | PathLike | None = None,
+    options: dict,
+    handover_date: str = "",
+) -> ImportResult:
+    """A new revision of a handover from record frames minemap itself derived.
+
+    For records that come from the store rather than from files, such as a
+    handover moved by ``offsets --apply``: the frames replace the handover's
+    record set (removals refused), ``options`` is the revision's provenance,
+    and the revision has no source files.
+    """
+    plan = _plan("records", frames, [], options, handover=handover,
+                 handover_date=handover_date, replace=True, allow_removals=False)
+    return _apply(_open(store), plan)
+
+
 def _new_handover_warnings(st: Store, handover: str, handover_date: str | None,
                            fields: gpd.GeoDataFrame) -> list[Problem]:
     """Warnings for a handover the store has not seen: a typo in --handover?"""

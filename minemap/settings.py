@@ -23,9 +23,23 @@ sliver_m: float = 2.0
 #: ... and it covers at most this share of the field's area.
 sliver_share: float = 0.01
 
-#: Buffer (metres) around the convex hull of a handover's fields that defines
-#: its footprint for accuracy statistics.
-accuracy_buffer_m: float = 1000.0
+#: Ground metres each field of a handover is buffered by (in its UTM zone);
+#: the union is the handover's footprint for accuracy statistics, and finds
+#: beyond every footprint are "unmapped" (DESIGN §5, §13).
+accuracy_buffer_m: float = 500.0
+
+#: ``offsets``: the largest shift searched (metres east and north).  The
+#: Pulkovo 1942 datum shift is 100-150 m here.
+offset_search_m: float = 300.0
+
+#: ``offsets``: fewer finds than this near a map give no estimate.
+offset_min_finds: int = 10
+
+#: ``offsets``: bootstrap resamples behind ``ci95_m``.
+offset_bootstrap: int = 200
+
+#: ``suspects``: each group of finds and incidents is buffered by this (metres).
+suspect_buffer_m: float = 50.0
 
 #: Largest accepted traverse misclosure, as N in 1:N of the perimeter.
 misclosure_tolerance: int = 200

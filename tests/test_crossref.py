@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from pyproj import Geod, Transformer
 
 from minemap._errors import UsageError
-from minemap.crossref.engine import (
+from minemap.crossref import (
     affected_fields,
     crossref_districts,
     crossref_handovers,
@@ -34,7 +34,7 @@ from minemap.crossref.engine import (
 from minemap.records.schema import CROSSREF_COLUMNS, HANDOVER_COLUMNS
 
 # The module itself: minemap/__init__.py exports a function named crossref.
-CX = importlib.import_module("minemap.crossref.engine")
+CX = importlib.import_module("minemap.crossref.parallel")
 
 GEOD = Geod(ellps="WGS84")
 _T = Transformer.from_crs("EPSG:32638", "EPSG:4326", always_xy=True)
@@ -574,8 +574,8 @@ def test_handover_accuracy_and_distance_shares():
     handovers = pd.DataFrame({"handover": ["H1", "H2"],
                               "handover_date": ["2021-06-12", "2021-07-03"]})
     t = crossref_handovers(fields, items, incidents=incidents, handovers=handovers,
-                           as_of="2022-06-01")
-    assert tuple(t.columns) == (*HANDOVER_COLUMNS, "found_outside_in_other_handovers")
+                           as_of="2022-06-01", accuracy_buffer_m=1000)
+    assert tuple(t.columns) == HANDOVER_COLUMNS
     h1 = t.set_index("handover").loc["H1"]
     assert h1.handover_date == "2021-06-12"
     assert h1.minefields == 2 and h1.mines_recorded == 42
@@ -788,9 +788,276 @@ def test_outside_finds_in_another_handovers_field_are_counted():
         {"item_type": "AP", "date": "2022-01-01", "geometry": pt(150, 50)},  # in neither
     ])
     t = crossref_handovers(fields, items).set_index("handover")
-    # Both finds lie in H1's footprint and outside its field; one is in H2's.
-    assert t.loc["H1", "found_outside"] == 2
-    assert t.loc["H1", "found_outside_in_other_handovers"] == 1
+    # Both finds lie in H1's footprint and outside its field; the one in B is
+    # H2's hit, not H1's miss (DESIGN §5).
+    assert t.loc["H1", "found_outside"] == 1
+    assert t.loc["H1", "found_in_other_handovers"] == 1
+    assert t.loc["H1", "accuracy_pct"] == 0.0
     # For H2, the find in B is inside; the other is outside and in no field.
     assert t.loc["H2", "found_inside"] == 1 and t.loc["H2", "found_outside"] == 1
-    assert t.loc["H2", "found_outside_in_other_handovers"] == 0
+    assert t.loc["H2", "found_in_other_handovers"] == 0
+
+
+def test_footprints_of_overlapping_handovers():
+    """DESIGN §5: footprints are buffered fields, not a hull; hits of another
+    handover are never this one's misses."""
+    fields = fields_frame([
+        {"record_id": "A", "handover": "H1", "geometry": poly(box(0, 0, 100, 100))},
+        {"record_id": "A2", "handover": "H1", "geometry": poly(box(3000, 0, 3100, 100))},
+        {"record_id": "B", "handover": "H2", "geometry": poly(box(1500, 0, 1600, 100))},
+        {"record_id": "B2", "handover": "H2", "geometry": poly(box(50, 0, 150, 100))},
+    ])
+    ap = "AP"
+    items = items_frame([
+        {"item_type": ap, "date": "2022-01-01", "geometry": pt(60, 50)},     # in A and B2
+        {"item_type": ap, "date": "2022-01-01", "geometry": pt(120, 50)},    # in B2 only
+        {"item_type": ap, "date": "2022-01-01", "geometry": pt(1550, 50)},   # in B: off H1's
+        {"item_type": ap, "date": "2022-01-01", "geometry": pt(1550, 400)},  # 300 m from B
+        {"item_type": "AT", "date": "2022-01-01", "geometry": pt(3050, 450)},  # 350 m from A2
+        {"item_type": ap, "date": "2022-01-01", "geometry": pt(900, 50)},    # unmapped
+    ])
+    t = crossref_handovers(fields, items).set_index("handover")
+    assert tuple(t.reset_index().columns) == HANDOVER_COLUMNS
+    h1, h2 = t.loc["H1"], t.loc["H2"]
+    # The hull of A and A2 plus 500 m would take in B and the unmapped find.
+    assert (h1.found_inside, h1.found_in_other_handovers, h1.found_outside) == (1, 1, 1)
+    assert h1.accuracy_pct == pytest.approx(50.0)
+    assert h1.outside_median_m == pytest.approx(
+        GEOD.inv(*pt(3050, 450).coords[0], *pt(3050, 100).coords[0])[2], abs=0.01)
+    assert (h2.found_inside, h2.found_in_other_handovers, h2.found_outside) == (3, 0, 1)
+    assert h2.accuracy_pct == pytest.approx(75.0)
+    assert h2.outside_median_m == pytest.approx(
+        GEOD.inv(*pt(1550, 400).coords[0], *pt(1550, 100).coords[0])[2], abs=0.01)
+    # 350 m on the ground is beyond a 300 m buffer.
+    t3 = crossref_handovers(fields, items, accuracy_buffer_m=300).set_index("handover")
+    assert t3.loc["H1", "found_outside"] == 0
+
+
+def test_release_sharing_an_edge_releases_nothing():
+    """A release that only shares the field's edge adds no area (float noise)."""
+    f = fields_frame([{"record_id": "P", "geometry": poly(box(13, -7, 346, 83))}])
+    r = releases_frame([{"report_id": "r", "geometry": poly(box(3, -37, 356, -7)),
+                         "date_end": "2022-01-01", "found_ap": 2}])
+    row = crossref_minefields(f, r, None).iloc[0]
+    assert row.released_ha == 0.0 and row.found_mines == 0.0 and row["flags"] == ""
+    assert row.status == "not_started"
+    t = status_timeline(f, r)
+    assert list(t["status"]) == ["not_started"]
+
+
+def test_spatial_districts_agree_in_crossref_export_and_map(tmp_path):
+    """DESIGN §12: with boundaries, crossref --by district, export --district and
+    map --district count the same fields and finds, by point in polygon."""
+    from minemap.api import crossref, layer_frame, map_frames
+    from minemap.imports import import_clearance, import_districts, import_records
+    from minemap.render.page import filter_frames
+    from tests.conftest import feature, write_geojson
+
+    # Aghdam west of x = 2000, Fuzuli east of it.
+    bounds = {"Aghdam": box(-5000, -5000, 2000, 5000), "Fuzuli": box(2000, -5000, 9000, 5000)}
+    dist = write_geojson(tmp_path / "d.geojson", [
+        feature({"name": n}, poly(b)) for n, b in bounds.items()])
+    specs = [  # id, own attribute, geometry (UTM offsets)
+        ("A1", "Aghdam", box(0, 0, 100, 100)),
+        ("A2", "", box(300, 0, 400, 100)),          # no attribute: placed by its location
+        ("A3", "Fuzuli", box(600, 0, 700, 100)),    # says Fuzuli, lies in Aghdam
+        ("S1", "Fuzuli", box(1700, 0, 2100, 100)),  # 75 % in Aghdam
+        ("F1", "", box(3000, 0, 3100, 100)),
+        ("F2", "Agdam", box(4000, 0, 4100, 100)),   # says Aghdam, lies in Fuzuli
+    ]
+    fields = write_geojson(tmp_path / "f.geojson", [
+        feature({"record_id": r, "mines_ap": 3, "district": d}, poly(g)) for r, d, g in specs])
+    pts = [(50, 50, "Fuzuli"), (350, 50, ""), (1990, 50, ""), (3050, 50, "Aghdam"),
+           (5000, 500, "")]
+    items = write_geojson(tmp_path / "i.geojson", [
+        feature({"item_id": f"i{k}", "item_type": "AP", "date": "2022-01-01",
+                 "district": d}, pt(x, y)) for k, (x, y, d) in enumerate(pts)])
+    store = tmp_path / "m.gpkg"
+    import_records([fields], handover="H", store=store)
+    import_clearance([items], store=store)
+    import_districts(dist, store=store)
+
+    # Independent expectation: point in polygon of a point inside each field's
+    # majority part (by hand from the layout), and of each find.
+    ll_bounds = {n: poly(b) for n, b in bounds.items()}
+    majority = {"A1": (50, 50), "A2": (350, 50), "A3": (650, 50), "S1": (1800, 50),
+                "F1": (3050, 50), "F2": (4050, 50)}
+    expect_f = {n: sum(ll_bounds[n].contains(pt(*xy)) for xy in majority.values())
+                for n in bounds}
+    expect_i = {n: sum(ll_bounds[n].contains(pt(x, y)) for x, y, _ in pts) for n in bounds}
+    assert expect_f == {"Aghdam": 4, "Fuzuli": 2} and expect_i == {"Aghdam": 3, "Fuzuli": 2}
+
+    by_d = crossref(store, by="district").set_index("district")
+    frames = map_frames(store)
+    for name in bounds:
+        assert by_d.loc[name, "minefields"] == expect_f[name]
+        assert by_d.loc[name, "found_ap"] == expect_i[name]
+        assert len(layer_frame(store, "minefields", district=name)) == expect_f[name]
+        assert len(layer_frame(store, "crossref", district=name)) == expect_f[name]
+        assert len(layer_frame(store, "items", district=name)) == expect_i[name]
+        kept = filter_frames(frames, district=name)
+        assert len(kept["minefields"]) == expect_f[name]
+        assert len(kept["items"]) == expect_i[name]
+    table = crossref(store, geometry=False).set_index("record_id")
+    flagged = {r for r, f in table["flags"].items() if "district_mismatch" in f}
+    assert flagged == {"A3", "S1", "F2"}
+    assert table.loc["A2", "district"] == "Aghdam" and table.loc["S1", "district"] == "Aghdam"
+
+
+def test_remaining_hazard_is_field_minus_released_land():
+    from minemap.crossref.remaining import REMAINING_COLUMNS, remaining_hazard
+
+    fields = fields_frame([
+        {"record_id": "A", "geometry": poly(box(0, 0, 200, 100)), "mines_total": 12},
+        {"record_id": "B", "geometry": poly(box(1000, 0, 1100, 100))},   # wholly released
+        {"record_id": "C", "geometry": poly(box(2000, 0, 2100, 100))},   # untouched
+    ])
+    fields["mine_types"] = ["PMN-2;TM-62M", "", "PMN"]
+    releases = releases_frame([
+        {"report_id": "r1", "geometry": poly(box(-50, -50, 80, 150)), "date_end": "2022-01-01"},
+        {"report_id": "r2", "geometry": poly(box(60, 50, 120, 150)), "date_end": "2022-02-01",
+         "outcome": "reduced"},
+        {"report_id": "r3", "geometry": poly(box(990, -10, 1110, 110)), "date_end": "2022-01-05"},
+        {"report_id": "late", "geometry": poly(box(150, 0, 200, 100)), "date_end": "2023-01-01"},
+    ])
+    out = remaining_hazard(fields, releases, None, as_of="2022-06-01").set_index("record_id")
+    assert tuple(out.reset_index().columns) == (*REMAINING_COLUMNS, "geometry")
+    assert list(out.index) == ["A", "C"]  # B is released: no hazard left
+    # A minus r1 and r2 (by hand): x 80..200 over 0..50 plus x 120..200 over 50..100.
+    rest = [(80, 0), (200, 0), (200, 100), (120, 100), (120, 50), (80, 50)]
+    assert close(out.loc["A", "remaining_ha"], geod_ha(rest))
+    assert close(out.loc["A", "remaining_ha"] + out.loc["A", "released_ha"],
+                 out.loc["A", "area_ha"])
+    a = shapely.difference(poly(box(0, 0, 200, 100)),
+                           shapely.union(poly(box(-50, -50, 80, 150)),
+                                         poly(box(60, 50, 120, 150))))
+    assert shapely.equals_exact(shapely.normalize(out.loc["A", "geometry"]),
+                                shapely.normalize(a), tolerance=1e-9)
+    assert out.loc["A", "mine_types"] == "PMN-2;TM-62M" and out.loc["A", "status"] == "in_progress"
+    assert close(out.loc["C", "remaining_ha"], geod_ha(box(0, 0, 100, 100)))
+    every = remaining_hazard(fields, releases, None, as_of="2022-06-01", include_released=True)
+    assert every.set_index("record_id").loc["B", "remaining_ha"] == 0.0
+
+
+def test_remaining_through_the_api_matches_the_pure_function(tmp_path):
+    import minemap
+    from minemap.crossref.remaining import remaining_hazard
+    from minemap.imports import import_clearance, import_records
+    from minemap.store.gpkg import Store
+    from tests.conftest import feature, write_geojson
+
+    f = write_geojson(tmp_path / "f.geojson", [
+        feature({"record_id": "A", "mines_ap": 4, "mine_types": "PMN"}, poly(box(0, 0, 200, 100)))])
+    r = write_geojson(tmp_path / "r.geojson", [
+        feature({"report_id": "r1", "date_end": "2022-01-01", "outcome": "cleared"},
+                poly(box(0, 0, 100, 100)))])
+    store = tmp_path / "m.gpkg"
+    import_records([f], handover="H", store=store)
+    import_clearance([r], store=store)
+    got = minemap.remaining(store).iloc[0]
+    st = Store(store)
+    ref = remaining_hazard(st.read("minefields"), st.read("releases"), st.read("items")).iloc[0]
+    assert close(got.remaining_ha, geod_ha(box(100, 0, 200, 100)))
+    assert got.remaining_ha == pytest.approx(ref.remaining_ha)
+    # max(4 − 0 found, 4 × (1 − 50 %)) = 4: nothing found yet (DESIGN §5).
+    assert got.remaining_est == ref.remaining_est == pytest.approx(4.0)
+    assert got.mine_types == "PMN"
+
+
+def _geod_area_ha(geom):
+    return abs(GEOD.geometry_area_perimeter(shapely.orient_polygons(geom))[0]) / 1e4
+
+
+def test_period_tables_against_an_independent_union():
+    from minemap.crossref.periods import period_table
+
+    a, b = poly(box(0, 0, 200, 100)), poly(box(1000, 0, 1100, 100))
+    fields = fields_frame([
+        {"record_id": "A", "handover": "H1", "district": "Aghdam", "geometry": a},
+        {"record_id": "B", "handover": "H2", "district": "Fuzuli", "geometry": b},
+    ])
+    r = {k: poly(g) for k, g in {
+        "r0": box(0, 0, 50, 100), "r1": box(30, 0, 120, 100), "r2": box(100, 0, 150, 100),
+        "r3": box(140, 0, 300, 100), "r4": box(1000, 0, 1100, 50)}.items()}
+    releases = releases_frame([
+        {"report_id": "r0", "geometry": r["r0"], "date_end": "2021-12-01"},
+        {"report_id": "r1", "geometry": r["r1"], "date_end": "2022-01-10"},
+        {"report_id": "r2", "geometry": r["r2"], "date_end": "2022-01-20", "outcome": "reduced"},
+        {"report_id": "r3", "geometry": r["r3"], "date_end": "2022-03-01"},
+        {"report_id": "r4", "geometry": r["r4"], "date_end": "2022-01-15",
+         "outcome": "cancelled", "district": "Fuzuli"},
+    ])
+    items = items_frame([
+        {"item_type": "AP", "date": "2022-01-12", "geometry": pt(60, 50)},
+        {"item_type": "AT", "date": "2022-01-13", "geometry": pt(500, 50)},   # outside fields
+        {"item_type": "UXO", "date": "2022-01-16", "district": "Fuzuli", "geometry": pt(1050, 20)},
+        {"item_type": "AP", "date": "2022-02-10", "geometry": pt(60, 60)},    # after
+    ])
+    kw = {"date_from": "2022-01-01", "date_to": "2022-01-31"}
+    u = shapely.union_all
+    exp_a = {
+        "period_released_ha": _geod_area_ha(shapely.intersection(u([r["r1"], r["r2"]]), a)),
+        "period_cleared_ha": _geod_area_ha(shapely.intersection(r["r1"], a)),
+        "newly_released_ha": _geod_area_ha(shapely.difference(
+            shapely.intersection(u([r["r0"], r["r1"], r["r2"]]), a),
+            shapely.intersection(r["r0"], a))),
+    }
+    exp_b = _geod_area_ha(shapely.intersection(r["r4"], b))
+    d = period_table(fields, releases, items, by="district", **kw).set_index("district")
+    for col, v in exp_a.items():
+        assert close(d.loc["Aghdam", col], v)
+    assert close(d.loc["Fuzuli", "period_released_ha"], exp_b)
+    assert close(d.loc["Fuzuli", "newly_released_ha"], exp_b)
+    assert d.loc["Fuzuli", "period_cleared_ha"] == 0
+    assert close(d.loc["", "period_released_ha"], exp_a["period_released_ha"] + exp_b)
+    assert tuple(d.loc["Aghdam", ["period_found_ap", "period_found_at", "period_found_uxo"]]) \
+        == (1, 1, 0)
+    assert d.loc["Fuzuli", "period_found_uxo"] == 1
+    h = period_table(fields, releases, items, by="handover", **kw).set_index("handover")
+    assert close(h.loc["H1", "newly_released_ha"], exp_a["newly_released_ha"])
+    # Handover finds are those inside its fields: the AT outside is not H1's.
+    assert tuple(h.loc["H1", ["period_found_ap", "period_found_at"]]) == (1, 0)
+    with pytest.raises(UsageError):
+        period_table(fields, releases, items, by="handover", date_from="2022-02-01",
+                     date_to="2022-01-01")
+
+
+def test_period_tables_from_the_cli(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from minemap.cli.main import cli
+    from minemap.imports import import_clearance, import_records
+    from tests.conftest import feature, write_geojson
+
+    f = write_geojson(tmp_path / "f.geojson", [
+        feature({"record_id": "A", "mines_ap": 4, "district": "Aghdam"},
+                poly(box(0, 0, 200, 100)))])
+    r = write_geojson(tmp_path / "r.geojson", [
+        feature({"report_id": "r0", "date_end": "2021-12-01", "outcome": "cleared"},
+                poly(box(0, 0, 100, 100))),
+        feature({"report_id": "r1", "date_end": "2022-01-10", "outcome": "cleared"},
+                poly(box(50, 0, 150, 100)))])
+    store = tmp_path / "m.gpkg"
+    import_records([f], handover="H", store=store)
+    import_clearance([r], store=store)
+    run = CliRunner()
+    args = ["--store", str(store), "crossref", "--from", "2022-01-01", "--to", "2022-01-31",
+            "--json"]
+    res = run.invoke(cli, [*args, "--by", "handover"])
+    assert res.exit_code == 0, res.output
+    row = json.loads(res.output)[0]
+    assert close(row["period_released_ha"], geod_ha(box(50, 0, 150, 100)))
+    assert close(row["newly_released_ha"], geod_ha(box(100, 0, 150, 100)))
+    assert close(row["released_ha"], geod_ha(box(0, 0, 150, 100)))  # cumulative at --to
+    res = run.invoke(cli, [*args, "--by", "district"])
+    assert res.exit_code == 0, res.output
+    agh = {r["district"]: r for r in json.loads(res.output)}["Aghdam"]
+    assert close(agh["newly_released_ha"], geod_ha(box(100, 0, 150, 100)))
+    assert run.invoke(cli, [*args[:-1], "--by", "minefield"]).exit_code == 2
+    assert run.invoke(cli, ["--store", str(store), "crossref", "--by", "district",
+                            "--from", "2022-01-01"]).exit_code == 2
+    res = run.invoke(cli, ["--store", str(store), "crossref", "--by", "district",
+                           "--from", "2022-01-01", "--to", "2022-01-31"])
+    assert res.exit_code == 0 and "newly" in res.output

@@ -377,13 +377,14 @@ def test_records_revision_measures_an_earlier_map(tmp_path, store_path, cli):
     v1 = write_geojson(tmp_path / "v1.geojson",
                        [feature({"record_id": "F1", "mines_ap": 5}, rect(0, 0, 100, 100))])
     v2 = write_geojson(tmp_path / "v2.geojson",
-                       [feature({"record_id": "F1", "mines_ap": 5}, rect(1000, 0, 100, 100))])
+                       [feature({"record_id": "F1", "mines_ap": 5}, rect(400, 0, 100, 100))])
     import_records([v1], handover="h", store=store_path)   # revision 1
     import_records([v2], handover="h", store=store_path)   # revision 2
     import_clearance([_items(tmp_path / "i.geojson", [      # revision 3
         ("I1", 50, 50, "AP", "2022-01-10", "")])], store=store_path)
     now = json.loads(cli("crossref", "--by", "handover", "--json").output)[0]
-    assert (now["found_inside"], now["found_outside"]) == (0, 1)  # 950 m from the revised field
+    # 350 m from the revised field: in its 500 m footprint (DESIGN §5), outside it.
+    assert (now["found_inside"], now["found_outside"]) == (0, 1)
     then = json.loads(cli("crossref", "--by", "handover", "--json",
                           "--records-revision", 1).output)[0]
     assert (then["found_inside"], then["found_outside"]) == (1, 0)

@@ -20,10 +20,16 @@ from minemap.cli.progress import progress
               " --revision: how an earlier map fares against today's finds.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write the table to .csv, .geojson or .gpkg.")
+@click.option("--from", "date_from", default=None, metavar="D1",
+              help="With --to and --by district|handover: the activity from D1 to D2"
+              " (period_released_ha, period_cleared_ha, newly_released_ha, period_found_*)"
+              " beside the state at D2.")
+@click.option("--to", "date_to", default=None, metavar="D2", help="End of the --from period.")
 @options.overwrite_opt
 @options.json_opt
 @click.pass_context
-def command(ctx, as_of, by, revision, records_revision, output, overwrite, as_json):
+def command(ctx, as_of, by, revision, records_revision, date_from, date_to, output, overwrite,
+            as_json):
     """Cross-reference records against land release, finds and reports."""
     import pandas as pd
 
@@ -35,7 +41,8 @@ def command(ctx, as_of, by, revision, records_revision, output, overwrite, as_js
     with progress(ctx) as bar:
         table = crossref(options.get_store(ctx), by=by, as_of=as_of, revision=revision,
                          records_revision=records_revision, progress=bar.stage("crossref"),
-                         geometry=bool(output) and not output.endswith(".csv"))
+                         geometry=bool(output) and not output.endswith(".csv"),
+                         date_from=date_from, date_to=date_to)
         if output:
             with bar.step(f"writing {output}"):
                 _write(table, Path(output), overwrite=overwrite)
@@ -55,7 +62,10 @@ def command(ctx, as_of, by, revision, records_revision, output, overwrite, as_js
             ["record_id", "handover", "district", "mines_total", "area_ha", "released_ha",
              "cleared_ha", "found_mines", "remaining_est", "status"]]
         title_note = " (most remaining first)"
-    title = (f"crossref by {by}" + (f" as of {_iso(as_of)}" if as_of else "")
+    if date_from or date_to:
+        as_of = date_to
+    title = (f"crossref by {by}" + (f" from {_iso(date_from)}" if date_from else "")
+             + (f" as of {_iso(as_of)}" if as_of else "")
              + (title_note if by == "minefield" else ""))
     if by == "district":
         # The district table ends with its own total row (district ""); the
@@ -63,8 +73,8 @@ def command(ctx, as_of, by, revision, records_revision, output, overwrite, as_js
         # polygons' for the reported periods (all columns with -o/--json).
         main = [c for c in ("district", "minefields", "mines_recorded", "area_ha",
                             "released_ha", "cleared_ha", "found_ap", "found_at", "found_uxo",
-                            "remaining_est", "period_cleared_ha", "reported_ha",
-                            "diff_cleared_ha") if c in plain]
+                            "remaining_est", "period_cleared_ha", "newly_released_ha",
+                            "reported_ha", "diff_cleared_ha") if c in plain]
         shown = plain[main].copy()
         shown["district"] = shown["district"].replace("", "total")
         print_table(shown, title=title, totals=False, transpose=False)

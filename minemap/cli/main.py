@@ -27,6 +27,8 @@ COMMANDS: dict[str, str] = {
     "info": "info",
     "validate": "validate",
     "demo": "demo",
+    "offsets": "offsets",
+    "suspects": "suspects",
 }
 
 #: Command name → the first paragraph of its help: ``minemap --help`` lists

@@ -79,6 +79,7 @@ FORMATS: dict[str, str] = {
 #: Layers that can be exported (DESIGN §5, ``minemap export --layer``).
 LAYERS: tuple[str, ...] = (
     "minefields", "clearance", "items", "incidents", "districts", "mine_rows", "crossref",
+    "suspects",
 )
 
 #: Column identifying a feature of each layer, used in names and messages.
@@ -90,10 +91,12 @@ ID_COLUMNS: dict[str, str] = {
     "items": "item_id",
     "incidents": "incident_id",
     "districts": "district",
+    "suspects": "suspect_id",
 }
 
 #: Geometry type declared for an empty layer (OGR formats need one).
 _EMPTY_GEOMETRY_TYPE: dict[str, str] = {
+    "suspects": "Polygon",
     "minefields": "Polygon",
     "crossref": "Polygon",
     "clearance": "Polygon",

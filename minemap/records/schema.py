@@ -116,8 +116,8 @@ CROSSREF_COLUMNS: tuple[str, ...] = (
 #: Crossref by handover (DESIGN §5).
 HANDOVER_COLUMNS: tuple[str, ...] = (
     "handover", "handover_date", "minefields", "mines_recorded", "found_inside",
-    "found_outside", "accuracy_pct", "outside_within_25m_pct", "outside_within_50m_pct",
-    "outside_within_100m_pct", "outside_median_m", "incidents_inside", "incidents_outside",
+    "found_outside", "found_in_other_handovers", "accuracy_pct", "outside_within_25m_pct",
+    "outside_within_50m_pct", "outside_within_100m_pct", "outside_median_m", "incidents_inside", "incidents_outside",
 )
 
 STATUSES: tuple[str, ...] = ("not_started", "in_progress", "released")

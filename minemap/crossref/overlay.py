@@ -1,0 +1,199 @@
+"""The released part of each field: the per-field union of clipped releases.
+
+* Pairs of (field, release) come from one STRtree over the release polygons,
+  queried with the fields (``predicate="intersects"``).
+* A release that properly contains a field (a prepared-geometry
+  ``contains_properly`` test) releases all of it: no intersection is computed.
+* Otherwise the field is clipped by each release (vectorised
+  ``shapely.intersection``).  The released part of a field is the **union**
+  of its clipped pieces, never their sum, so overlapping releases are not
+  double counted.  When the pieces of a field do not overlap each other (their
+  interiors are disjoint, tested with a bounding-box filter and
+  ``relate_pattern``), the sum of their areas *is* the area of their union and
+  no union is computed.  Where a union is needed it is taken per field with a
+  vectorised ``union_all`` over a padded array.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+
+from minemap.geo.geometry import area_ha, to_equal_area
+
+# A clipped piece narrower than this on average (metres) is the float noise of
+# an edge a release shares with a field: the edges are transformed from the
+# same metres, but a straight chord in degrees between different end points
+# bows away from its neighbour by micrometres to millimetres, so "touching"
+# releases overlap fields in hair-thin strips.  They are not released land.
+_NOISE_WIDTH_M = 0.01
+# Only pieces under this area (hectares) can be that noise: above it a strip
+# of 1 cm would be more than 10 km long.
+_NOISE_MAX_HA = 0.01
+
+
+def real_overlap(pieces: np.ndarray, piece_ha: np.ndarray) -> np.ndarray:
+    """Mask of pieces that are released land, not the noise of a shared edge."""
+    piece_ha = np.nan_to_num(np.asarray(piece_ha, dtype=float))
+    real = piece_ha > 0
+    small = np.flatnonzero(real & (piece_ha < _NOISE_MAX_HA))
+    if len(small):
+        # Mean width = 2 × area / perimeter, in metres on the equal-area plane.
+        length = shapely.length(to_equal_area(pieces[small]))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            width = np.where(length > 0, 2.0 * piece_ha[small] * 1e4 / length, 0.0)
+        real[small] = width >= _NOISE_WIDTH_M
+    return real
+
+
+class _Merged:
+    """Per-field union of clipped pieces, with areas; geometries on demand.
+
+    Parameters
+    ----------
+    fields_ll, field_ha
+        Field geometries and areas.
+    full
+        Fields released whole (a release contains them): their released part
+        is the field itself and their pieces are ignored.
+    owner, pieces, piece_ha
+        Pieces with positive area: owning field position, geometry, area.
+    """
+
+    def __init__(
+        self,
+        fields_ll: np.ndarray,
+        field_ha: np.ndarray,
+        full: np.ndarray,
+        owner: np.ndarray,
+        pieces: np.ndarray,
+        piece_ha: np.ndarray,
+    ) -> None:
+        n = len(fields_ll)
+        keep = ~full[owner]
+        order = np.argsort(owner[keep], kind="stable")
+        self.owner = owner[keep][order]
+        self.pieces = pieces[keep][order]
+        piece_ha = piece_ha[keep][order]
+        self.count = np.bincount(self.owner, minlength=n)
+        self.start = np.concatenate([[0], np.cumsum(self.count)[:-1]]).astype(np.int64)
+        # float: bincount of an empty array is an int array, whatever the weights.
+        self.ha = np.bincount(self.owner, weights=piece_ha, minlength=n).astype(float)
+        self.ha[full] = field_ha[full]
+        self.geom = np.empty(n, dtype=object)
+        self.geom[full] = fields_ll[full]
+        single = np.flatnonzero(self.count == 1)
+        self.geom[single] = self.pieces[self.start[single]]
+        self._union_overlapping(fields_ll)
+
+    def _union_overlapping(self, fields_ll: np.ndarray) -> None:
+        multi = np.flatnonzero(self.count > 1)
+        if len(multi) == 0:
+            return
+        # Pieces lie inside their field, so if their planar areas add up to
+        # more than the field's they must overlap: no test needed.
+        deg = np.bincount(self.owner, weights=shapely.area(self.pieces), minlength=len(self.count))
+        surely = multi[deg[multi] > shapely.area(fields_ll[multi]) * (1 + 1e-9)]
+        maybe = np.setdiff1d(multi, surely)
+        need = [surely]
+        if len(maybe):
+            # Candidate pairs of pieces within a field: every i < j of the group.
+            idx = np.flatnonzero(np.isin(self.owner, maybe))
+            end = (self.start + self.count)[self.owner[idx]]
+            partners = end - idx - 1
+            a = np.repeat(idx, partners)
+            offs = np.arange(len(a)) - np.repeat(np.cumsum(partners) - partners, partners)
+            b = a + 1 + offs
+            bx = shapely.bounds(self.pieces)
+            boxes = (
+                (bx[a, 0] < bx[b, 2]) & (bx[b, 0] < bx[a, 2])
+                & (bx[a, 1] < bx[b, 3]) & (bx[b, 1] < bx[a, 3])
+            )
+            a, b = a[boxes], b[boxes]
+            # Interiors meeting in an area: only then does summing double count.
+            overlap = shapely.relate_pattern(self.pieces[a], self.pieces[b], "2********")
+            need.append(np.unique(self.owner[a[overlap]]))
+        need_all = np.unique(np.concatenate(need))
+        if len(need_all) == 0:
+            return
+        self.geom[need_all] = self._union(need_all)
+        self.ha[need_all] = area_ha(self.geom[need_all])
+
+    def _union(self, fields: np.ndarray) -> np.ndarray:
+        out = np.empty(len(fields), dtype=object)
+        counts = self.count[fields]
+        # Group by piece count so the padded 2-D array wastes little; the
+        # union per row is then one vectorised GEOS call per group.
+        for k in np.unique(counts):
+            sel = np.flatnonzero(counts == k)
+            rows = self.start[fields[sel]][:, None] + np.arange(k)[None, :]
+            out[sel] = shapely.union_all(self.pieces[rows], axis=1)
+        return out
+
+    def geoms(self, fields: np.ndarray) -> np.ndarray:
+        """Released parts of the given field positions (computed if missing)."""
+        fields = np.asarray(fields, dtype=np.int64)
+        missing = fields[
+            shapely.is_missing(self.geom[fields]) & (self.count[fields] > 1)
+        ]
+        if len(missing):
+            self.geom[missing] = self._union(missing)
+        out = self.geom[fields].copy()
+        out[shapely.is_missing(out)] = shapely.Polygon()
+        return out
+
+
+def _pairs(fields_ll: np.ndarray, tree: shapely.STRtree, rel: np.ndarray) -> tuple:
+    """(field pos, release pos, contained) for every intersecting pair."""
+    fi, ri = tree.query(fields_ll, predicate="intersects")
+    # The releases are prepared, so this costs far less than an intersection
+    # and spares the intersection of every field lying inside a release.
+    contained = shapely.contains_properly(rel[ri], fields_ll[fi])
+    return fi, ri, contained
+
+
+def _pieces(fields_ll: np.ndarray, rel: np.ndarray, fi: np.ndarray, ri: np.ndarray) -> tuple:
+    pieces = shapely.intersection(fields_ll[fi], rel[ri])
+    return pieces, area_ha(pieces)
+
+
+# State shared with forked workers: set before the pool starts, inherited
+
+
+def _last_dates(
+    f: np.ndarray,
+    rel: np.ndarray,
+    fi: np.ndarray,
+    ri: np.ndarray,
+    known: np.ndarray,
+    unknown: np.ndarray,
+    dates: np.ndarray,
+    n: int,
+) -> np.ndarray:
+    """Latest ``date_end`` of the releases overlapping each field (not just touching).
+
+    ``known`` pairs are known to overlap.  ``unknown`` pairs (of fields wholly
+    released, whose pieces were never computed) are tested only when they
+    could raise the field's latest date.
+    """
+    best = np.full(n, "", dtype=object)
+    _max_into(best, fi[known], dates[known])
+    u = np.flatnonzero(unknown)
+    u = u[dates[u] > best[fi[u]]]
+    if len(u):
+        # Interiors meeting in an area; merely touching releases do not count.
+        hit = shapely.relate_pattern(rel[ri[u]], f[fi[u]], "2********")
+        _max_into(best, fi[u[hit]], dates[u[hit]])
+    return best
+
+
+def _max_into(best: np.ndarray, owner: np.ndarray, values: np.ndarray) -> None:
+    if len(owner) == 0:
+        return
+    order = np.lexsort((values, owner))
+    last = np.ones(len(order), dtype=bool)
+    last[:-1] = owner[order][1:] != owner[order][:-1]
+    o, v = owner[order][last], values[order][last]
+    better = v > best[o]
+    best[o[better]] = v[better]
+
