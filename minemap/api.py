@@ -21,7 +21,7 @@ import shapely
 # names of the public functions bound in ``minemap/__init__``, and a first
 # import of a submodule after that binding would replace the function.
 import minemap.crossref.engine as _engine
-import minemap.export.writers as _writers
+import minemap.export.dispatch as _export
 from minemap._errors import UsageError
 from minemap.geo.districts import CANONICAL, normalise
 from minemap.records import schema
@@ -320,7 +320,7 @@ def export(
     if str(out).lower().endswith(".gpx"):
         st = open_store(store)
         vertices = st.read("vertices", revision=revision)
-    return _writers.write(
+    return _export.write(
         frames, out, precision=precision, allow_coarse=allow_coarse, overwrite=overwrite,
         hxl=hxl, csv_geometry=csv_geometry, vertices=vertices, stdout=stdout,
     )

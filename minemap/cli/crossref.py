@@ -110,7 +110,7 @@ def _write(table, path: Path, *, overwrite: bool) -> None:
     import pandas as pd
 
     from minemap._errors import UsageError
-    from minemap.export.writers import write, write_table_csv
+    from minemap.export import write, write_table_csv
 
     ext = path.suffix.lower()
     if ext not in (".csv", ".geojson", ".gpkg"):
