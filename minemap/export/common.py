@@ -411,6 +411,16 @@ def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
     return removed
 
 
+#: OS errors that mean "this file cannot be written here" rather than a bug.
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO,
+                          errno.EACCES, errno.EPERM})
+
+
+def is_write_error(exc: BaseException) -> bool:
+    """Whether `exc` is a storage failure (a full disk, read-only media, …)."""
+    return isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS
+
+
 def write_error(path: str | os.PathLike, exc: OSError) -> DataError:
     """One line naming the output file for an OS error while writing it."""
     reason = exc.strerror or str(exc)
@@ -448,7 +458,8 @@ def _temp_dir(parent: Path) -> Iterator[Path]:
 
 
 def _ogr_error(file: str, layer: str, exc: Exception) -> DataError:
-    return DataError(f"{file}: layer {layer}: could not be written: {exc}")
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return DataError(f"{file}: layer {layer}: could not be written: {first}")
 
 
 def _apply_umask(path: Path) -> None:

@@ -25,6 +25,7 @@ from minemap.export.common import (
     _cell,
     _column_values,
     _fmt,
+    is_write_error,
     remove_stale_temporaries,
     write_error,
 )
@@ -90,6 +91,8 @@ HXL_TAGS: dict[str, str] = {
     "utm_zone": "#geo+utm+zone",
     "utm_easting": "#geo+utm+x",
     "utm_northing": "#geo+utm+y",
+    "crs_easting": "#geo+x",
+    "crs_northing": "#geo+y",
     "x": "#geo+x",
     "y": "#geo+y",
 }
@@ -192,6 +195,8 @@ def write_table_csv(table: pd.DataFrame, path: str | os.PathLike, *,
             for row in zip(*(_column_values(table[c], str(c)) for c in table.columns)):
                 w.writerow(["" if v is None else _cell(v) for v in row])
     except OSError as exc:
+        if not is_write_error(exc):
+            raise
         raise write_error(path, exc) from None
 
 

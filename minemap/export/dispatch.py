@@ -28,6 +28,7 @@ from minemap.export.common import (
     _check_target,
     _format_of,
     _ids,
+    is_write_error,
     remove_stale_temporaries,
     write_error,
 )
@@ -151,6 +152,8 @@ def write(
         except BrokenPipeError:
             raise  # the reader went away (``| head``): the CLI exits quietly
         except OSError as exc:
+            if not is_write_error(exc):
+                raise
             raise write_error("<stdout>", exc) from None
         return warnings
     remove_stale_temporaries(out.parent)
@@ -159,6 +162,8 @@ def write(
                                 csv_geometry=csv_geometry, vertices=vertices,
                                 projection=projection, overwrite=overwrite)
     except OSError as exc:
+        if not is_write_error(exc):
+            raise
         raise write_error(out, exc) from None
     return warnings
 
@@ -207,7 +212,7 @@ def _project(name: str, frame: geopandas.GeoDataFrame, geoms: np.ndarray,
         # TP tables carry the chosen CRS's coordinates beside lat/lon and MGRS.
         xy = shapely.get_coordinates(frame.geometry.values)
         frame = frame.copy()
-        frame["x"], frame["y"] = projection.forward(xy[:, 0], xy[:, 1])
+        frame["crs_easting"], frame["crs_northing"] = projection.forward(xy[:, 0], xy[:, 1])
     return frame, projection.transform(geoms, metric_decimals(precision))
 
 

@@ -67,8 +67,8 @@ class Projection:
     def note(self) -> str:
         """One line for file metadata: the CRS and the transformation."""
         acc = f" (accuracy {self.accuracy:g} m)" if self.accuracy >= 0 else ""
-        return (f"CRS {self.name} ({self.crs.name}); from WGS84 by {self.description}{acc};"
-                f" PROJ: {self.definition}")
+        return (f"CRS {self.name} ({self.crs.name}); from WGS84 by the inverse of: "
+                f"{self.description}{acc}; PROJ (to WGS84): {self.definition}")
 
     def metadata(self) -> dict[str, str]:
         """Key/value metadata (GeoPackage ``gpkg_metadata``, sidecars)."""

@@ -73,11 +73,22 @@ def read_style(name: str) -> str:
     return (resources.files(_STYLE_PACKAGE) / "styles" / name).read_text(encoding="utf-8")
 
 
+def has_style(name: str) -> bool:
+    """Whether ``minemap/styles`` ships the QML file `name`."""
+    return (resources.files(_STYLE_PACKAGE) / "styles" / name).is_file()
+
+
 def _write_layer_styles(gpkg: Path, styles: list[tuple[str, str, str | None]]) -> None:
-    """Register QGIS default styles in the ``layer_styles`` table QGIS reads."""
+    """Register QGIS default styles in the ``layer_styles`` table QGIS reads.
+
+    A layer without a shipped style (the turning-point ``vertices``) opens
+    with QGIS's default symbol.
+    """
     rows = []
     now = pd.Timestamp.now(tz="UTC").floor("s")
     for layer, qml, attr in styles:
+        if not has_style(qml):
+            continue
         geom_col = pyogrio.read_info(gpkg, layer=layer)["geometry_name"] or "geom"
         what = f"coloured by {attr}" if attr else "single symbol"
         rows.append({
@@ -94,6 +105,8 @@ def _write_layer_styles(gpkg: Path, styles: list[tuple[str, str, str | None]]) -
             "ui": "",
             "update_time": now,
         })
+    if not rows:
+        return
     df = pd.DataFrame(rows)
     for c in df.columns:
         if c not in ("useAsDefault", "update_time"):

@@ -26,7 +26,8 @@ NAMED_DECIMALS: dict[str, int] = {
     "found_inside": 1, "found_outside": 1, "found_in_other_handovers": 1,
     "found_outside_in_other_handovers": 1,
     "remaining_est": 1, "mines_total": 1, "mines_recorded": 1,
-    "utm_easting": 1, "utm_northing": 1, "x": 1, "y": 1,
+    "utm_easting": 1, "utm_northing": 1, "crs_easting": 1, "crs_northing": 1,
+    "x": 1, "y": 1,
     "declination_deg": 2, "misclosure_ratio": 0,
 }
 

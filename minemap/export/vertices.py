@@ -161,13 +161,14 @@ def tp_table(points: geopandas.GeoDataFrame, *, projection=None) -> pd.DataFrame
         From :func:`turning_points` (or the ``vertices`` layer).
     projection
         A :class:`minemap.export.projection.Projection`, or None: adds
-        ``x`` and ``y`` (easting, northing) in that CRS.
+        ``crs_easting`` and ``crs_northing`` in that CRS.
 
     Returns
     -------
     DataFrame
         The point columns, then ``lat``, ``lon``, ``mgrs``, ``utm_zone``,
-        ``utm_easting``, ``utm_northing`` (and ``x``, ``y``), full precision
+        ``utm_easting``, ``utm_northing`` (and ``crs_easting``, ``crs_northing``),
+        full precision
         (rounding is the writer's job, :mod:`minemap.export.rounding`).
     """
     xy = shapely.get_coordinates(points.geometry.values) if len(points) else np.zeros((0, 2))
@@ -180,5 +181,5 @@ def tp_table(points: geopandas.GeoDataFrame, *, projection=None) -> pd.DataFrame
     table["utm_easting"] = east
     table["utm_northing"] = north
     if projection is not None:
-        table["x"], table["y"] = projection.forward(xy[:, 0], xy[:, 1])
+        table["crs_easting"], table["crs_northing"] = projection.forward(xy[:, 0], xy[:, 1])
     return table

@@ -18,6 +18,7 @@ from minemap.export.common import (
     _column_values,
     _temp_dir,
     _text,
+    is_write_error,
     remove_stale_temporaries,
     write_error,
 )
@@ -97,6 +98,8 @@ def write_table_xlsx(table: pd.DataFrame, path: str | os.PathLike, *,
             wb.save(tmp)
             os.replace(tmp, path)
     except OSError as exc:
+        if not is_write_error(exc):
+            raise
         raise write_error(path, exc) from None
 
 
