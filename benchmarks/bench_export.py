@@ -21,7 +21,7 @@ import shapely
 
 from minemap.records import schema
 
-export = importlib.import_module("minemap.export.writers")
+export = importlib.import_module("minemap.export")
 
 
 def fields(n: int, *, seed: int = 0) -> gpd.GeoDataFrame:

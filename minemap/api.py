@@ -20,7 +20,7 @@ import shapely
 # Imported eagerly: ``minemap.crossref`` and ``minemap.export`` are also the
 # names of the public functions bound in ``minemap/__init__``, and a first
 # import of a submodule after that binding would replace the function.
-import minemap.export.writers as _writers
+import minemap.export.dispatch as _export
 from minemap._errors import UsageError
 from minemap.accuracy import apply_offsets, offsets, suspects  # noqa: F401 - the API
 from minemap.crossref import (
@@ -42,7 +42,7 @@ PathLike = str | os.PathLike
 
 #: Layers ``export`` can write.
 EXPORT_LAYERS = ("minefields", "clearance", "items", "incidents", "districts", "mine_rows",
-                 "crossref")
+                 "crossref", "vertices")
 _STORE_LAYER = {"clearance": "releases"}
 
 
@@ -311,6 +311,9 @@ def layer_frame(
         raise UsageError(f"--status {status}: choose one of {', '.join(schema.STATUSES)}")
     st = open_store(store)
     _require(st)
+    if layer == "vertices":
+        return _vertices_frame(st, district=district, handover=handover, status=status,
+                               as_of=as_of, revision=revision, bbox=bbox)[0]
     district = _district_filter(district)
     as_of_s = _as_of(as_of)
     if layer in ("minefields", "crossref") or status is not None and layer == "minefields":
@@ -351,6 +354,17 @@ def layer_frame(
     return gpd.GeoDataFrame(frame.reset_index(drop=True), geometry="geometry", crs="EPSG:4326")
 
 
+def _vertices_frame(st: Store, *, revision: int | None = None, **filters: Any
+                    ) -> tuple[gpd.GeoDataFrame, dict[str, list[str]]]:
+    """The TP table of the filtered fields (DESIGN §12), and which fell back to the ring."""
+    from minemap.export.vertices import tp_table, turning_points
+
+    fields = layer_frame(st, "minefields", revision=revision, **filters)
+    points, notes = turning_points(fields, st.read("vertices", revision=revision))
+    table = tp_table(points)
+    return gpd.GeoDataFrame(table, geometry=points.geometry.values, crs="EPSG:4326"), notes
+
+
 def export(
     out: PathLike,
     *,
@@ -367,9 +381,26 @@ def export(
     overwrite: bool = False,
     hxl: bool = False,
     csv_geometry: str = "wkt",
+    crs: str | None = None,
     stdout=None,
 ) -> list[str]:
     """Export layers of the store to a file (format from the extension).
+
+    Parameters
+    ----------
+    out
+        Output path (``.geojson``, ``.gpkg``, ``.shp``/``.zip``, ``.kml``,
+        ``.gpx``, ``.csv``, ``.xlsx``) or ``"-"`` for GeoJSON on stdout.
+    layers
+        Layer names (:data:`EXPORT_LAYERS`); several only for ``.gpkg``.
+        ``vertices`` is the turning-point table: each field's TPs in the
+        record's order with lat/lon, MGRS and UTM (and ``x``/``y`` in `crs`).
+    district, handover, status, as_of, revision, bbox
+        Filters, as for :func:`layer_frame`.
+    crs
+        ``.gpkg``, ``.shp``/``.zip`` and ``.csv``: a projected CRS
+        (``"EPSG:32638"``, ``"SK-42"``); the datum transformation used is
+        recorded in the file's metadata.  GeoJSON stays RFC 7946 WGS84.
 
     Returns
     -------
@@ -378,18 +409,27 @@ def export(
     """
     if isinstance(layers, str):
         layers = [layers]
-    frames = {
-        layer: layer_frame(store, layer, district=district, handover=handover, status=status,
-                           as_of=as_of, revision=revision, bbox=bbox)
-        for layer in layers
-    }
+    st = open_store(store)
+    filters = dict(district=district, handover=handover, status=status, as_of=as_of,
+                   revision=revision, bbox=bbox)
+    frames = {}
+    notes_warnings = []
+    for layer in layers:
+        if layer == "vertices":
+            _require(st)
+            frames[layer], notes = _vertices_frame(st, **filters)
+            if notes["from_ring"]:
+                notes_warnings.append(
+                    f"layer vertices: the store has no vertices (the record's own order) for "
+                    f"{len(notes['from_ring'])} field(s); their TPs follow the stored ring")
+        else:
+            frames[layer] = layer_frame(st, layer, **filters)
     vertices = None
     if str(out).lower().endswith(".gpx"):
-        st = open_store(store)
         vertices = st.read("vertices", revision=revision)
-    return _writers.write(
+    return notes_warnings + _export.write(
         frames, out, precision=precision, allow_coarse=allow_coarse, overwrite=overwrite,
-        hxl=hxl, csv_geometry=csv_geometry, vertices=vertices, stdout=stdout,
+        hxl=hxl, csv_geometry=csv_geometry, vertices=vertices, crs=crs, stdout=stdout,
     )
 
 

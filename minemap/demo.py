@@ -43,7 +43,7 @@ def run_demo(
         One line per step, for the terminal.
     """
     from minemap import api, imports
-    from minemap.export.writers import write_table_csv
+    from minemap.export import write_table_csv
     from minemap.render.page import save_map
 
     src = find_samples(samples)

@@ -27,7 +27,9 @@ from minemap._errors import DataError, UsageError
 from minemap.records import schema
 
 # ``minemap.export`` is also the name of the API function bound in the package.
-ex = importlib.import_module("minemap.export.writers")
+ex = importlib.import_module("minemap.export")
+geojson_mod = importlib.import_module("minemap.export.geojson")
+gpkg_mod = importlib.import_module("minemap.export.gpkg")
 
 XSS = '<img src=x onerror="alert(1)">&'
 
@@ -591,7 +593,7 @@ def test_csv_without_hxl_has_one_header(tmp_path):
 
 def test_unknown_extension_lists_choices(tmp_path):
     with pytest.raises(UsageError) as e:
-        ex.write({"minefields": minefields()}, tmp_path / "f.xlsx")
+        ex.write({"minefields": minefields()}, tmp_path / "f.dxf")
     assert ".geojson" in str(e.value) and ".gpx" in str(e.value)
 
 
@@ -636,7 +638,7 @@ def test_failed_write_leaves_nothing(tmp_path, monkeypatch):
         fh.write('{"type":"FeatureCollection","features":[')
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(ex, "_write_geojson", boom)
+    monkeypatch.setattr(geojson_mod, "_write_geojson", boom)
     with pytest.raises(RuntimeError):
         ex.write({"minefields": minefields()}, out, overwrite=True)
     assert out.read_text() == "old"
@@ -649,7 +651,7 @@ def test_failed_gpkg_leaves_nothing(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("styles failed")
 
-    monkeypatch.setattr(ex, "_write_layer_styles", boom)
+    monkeypatch.setattr(gpkg_mod, "_write_layer_styles", boom)
     with pytest.raises(RuntimeError):
         ex.write({"minefields": minefields()}, out)
     assert list(tmp_path.iterdir()) == []

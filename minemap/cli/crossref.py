@@ -19,7 +19,7 @@ from minemap.cli.progress import progress
               help="Take the minefield records as of revision N and everything else from"
               " --revision: how an earlier map fares against today's finds.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="Write the table to .csv, .geojson or .gpkg.")
+              help="Write the table to .csv (rounded), .xlsx, .geojson or .gpkg.")
 @click.option("--from", "date_from", default=None, metavar="D1",
               help="With --to and --by district|handover: the activity from D1 to D2"
               " (period_released_ha, period_cleared_ha, newly_released_ha, period_found_*)"
@@ -41,7 +41,7 @@ def command(ctx, as_of, by, revision, records_revision, date_from, date_to, outp
     with progress(ctx) as bar:
         table = crossref(options.get_store(ctx), by=by, as_of=as_of, revision=revision,
                          records_revision=records_revision, progress=bar.stage("crossref"),
-                         geometry=bool(output) and not output.endswith(".csv"),
+                         geometry=bool(output) and not output.endswith((".csv", ".xlsx")),
                          date_from=date_from, date_to=date_to)
         if output:
             with bar.step(f"writing {output}"):
@@ -94,8 +94,8 @@ def _iso(value: str) -> str:
 def _check_output(path: Path, *, overwrite: bool) -> None:
     from minemap._errors import UsageError
 
-    if path.suffix.lower() not in (".csv", ".geojson", ".gpkg"):
-        raise UsageError(f"{path}: crossref writes .csv, .geojson or .gpkg")
+    if path.suffix.lower() not in (".csv", ".xlsx", ".geojson", ".gpkg"):
+        raise UsageError(f"{path}: crossref writes .csv, .xlsx, .geojson or .gpkg")
     if not path.parent.exists():
         raise UsageError(f"output directory does not exist: {path.parent}")
     if path.exists() and not overwrite:
@@ -107,14 +107,14 @@ def _write(table, path: Path, *, overwrite: bool) -> None:
     import pandas as pd
 
     from minemap._errors import UsageError
-    from minemap.export.writers import write, write_table_csv
+    from minemap.export import write, write_table
 
     ext = path.suffix.lower()
-    if ext not in (".csv", ".geojson", ".gpkg"):
-        raise UsageError(f"{path}: crossref writes .csv, .geojson or .gpkg")
-    if ext == ".csv":
-        write_table_csv(pd.DataFrame(table.drop(columns=["geometry"], errors="ignore")), path,
-                        overwrite=overwrite)
+    if ext not in (".csv", ".xlsx", ".geojson", ".gpkg"):
+        raise UsageError(f"{path}: crossref writes .csv, .xlsx, .geojson or .gpkg")
+    if ext in (".csv", ".xlsx"):
+        write_table(pd.DataFrame(table.drop(columns=["geometry"], errors="ignore")), path,
+                    overwrite=overwrite, sheet="crossref")
         return
     if not isinstance(table, gpd.GeoDataFrame):
         raise UsageError(f"{path}: this table has no geometry; write .csv")
