@@ -106,10 +106,10 @@ def test_offline_loads_every_field(browser, tmp_path):
         # Items are clustered; every item is a marker in the cluster group.
         assert pg.js("minemap.items.length") == 3
         assert pg.js("minemap.items.every(i => i.layer.__parent !== undefined)")
-        # The heat layer draws something when switched on.
+        # The heat layer (Leaflet.heat) draws something when switched on.
         pg.js("""() => { const inputs = Array.from(document.querySelectorAll('.leaflet-control-layers label'));
                  inputs.find(l => l.textContent.includes('heat')).querySelector('input').click(); }""")
-        painted = pg.js("""() => { const c = document.querySelector('canvas.mm-heat');
+        painted = pg.js("""() => { const c = document.querySelector('canvas.leaflet-heatmap-layer');
             const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
             let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; }""")
         assert painted > 0
@@ -278,29 +278,49 @@ def test_draw_and_export(browser, tmp_path):
         pg.close()
 
 
-def test_layer_control_visible_at_900x700_and_choropleth_off(browser, tmp_path):
-    path = _save(tmp_path)
-    ctx = browser.new_context(viewport={"width": 900, "height": 700})
+def _open(browser, path, width, height):
+    ctx = browser.new_context(viewport={"width": width, "height": height})
     page = ctx.new_page()
     page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:", "blob:"))
                else r.abort())
+    page.goto(path.as_uri())
+    page.wait_for_function("window.minemap && window.minemap.ready", timeout=30_000)
+    return ctx, page
+
+
+def _area(page, selector):
+    bb = page.locator(selector).bounding_box()
+    return bb["width"] * bb["height"]
+
+
+@pytest.mark.parametrize("size", [(900, 700), (1280, 720)])
+def test_layer_control_collapsed_on_small_screens(browser, tmp_path, size):
+    path = _save(tmp_path)
+    ctx, page = _open(browser, path, *size)
     try:
-        page.goto(path.as_uri())
-        page.wait_for_function("window.minemap && window.minemap.ready", timeout=30_000)
+        control = ".leaflet-control-layers"
+        # Collapsed: a button, far from a quarter of the screen.
+        assert "leaflet-control-layers-expanded" not in page.locator(control).get_attribute("class")
+        assert _area(page, control) < 0.02 * size[0] * size[1]
+        assert not page.locator(".leaflet-control-layers input[type=checkbox]").first.is_visible()
+        # Hovering opens it; then every checkbox it shows is on screen and
+        # nothing (the legend) covers it.
+        page.locator(control).hover()
+        page.wait_for_timeout(100)
         boxes = page.locator(".leaflet-control-layers input[type=checkbox]")
         n = boxes.count()
         assert n >= 12
         for k in (0, n - 1):
             box = boxes.nth(k)
+            box.scroll_into_view_if_needed()
             assert box.is_visible()
             bb = box.bounding_box()
             cx, cy = bb["x"] + bb["width"] / 2, bb["y"] + bb["height"] / 2
-            assert 0 <= cx <= 900 and 0 <= cy <= 700
-            # Nothing (the legend) covers it.
+            assert 0 <= cx <= size[0] and 0 <= cy <= size[1]
             assert page.evaluate("([x, y, k]) => document.elementFromPoint(x, y) === "
                                  "document.querySelectorAll('.leaflet-control-layers input[type=checkbox]')[k]",
                                  [cx, cy, k])
-        # The legend was collapsed to fit and opens with its button.
+        # The legend collapsed to make room and opens with its button.
         toggle = page.locator(".mm-legend-toggle")
         assert toggle.get_attribute("aria-expanded") == "false"
         toggle.click()
@@ -311,6 +331,17 @@ def test_layer_control_visible_at_900x700_and_choropleth_off(browser, tmp_path):
                if "choropleth" in labels.nth(i).inner_text()]
         assert len(cho) == 1 and not cho[0].locator("input").is_checked()
         assert page.evaluate("minemap.map.hasLayer(minemap.fields[0].layer)")
+    finally:
+        ctx.close()
+
+
+def test_layer_control_open_on_large_screens(browser, tmp_path):
+    ctx, page = _open(browser, _save(tmp_path), 1920, 1080)
+    try:
+        control = ".leaflet-control-layers"
+        assert "leaflet-control-layers-expanded" in page.locator(control).get_attribute("class")
+        assert page.locator(".leaflet-control-layers input[type=checkbox]").first.is_visible()
+        assert _area(page, control) < 0.25 * 1920 * 1080
     finally:
         ctx.close()
 

@@ -191,11 +191,160 @@ def test_offline_refuses_online_basemap():
                    basemap="https://example.org/{z}/{x}/{y}.png")
 
 
-def test_local_basemap(tmp_path):
-    page, _ = render_html(tmp_path, offline=True, basemap="tiles/{z}/{x}/{y}.png")
-    assert '"tiles/{z}/{x}/{y}.png"' in page
-    page2 = render_map(build_fixture()["minefields"], offline=True, basemap="/srv/tiles").get_root().render()
-    assert '"file:///srv/tiles/{z}/{x}/{y}.png"' in page2
+# --------------------------------------------------------------- basemaps
+
+def slippy(lon: float, lat: float, z: int) -> tuple[int, int]:
+    """Tile of a point, by the OpenStreetMap wiki's formula (not the code under test)."""
+    n = 2 ** z
+    x = int((lon + 180.0) / 360.0 * n)
+    y = int((1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n)
+    return x, y
+
+
+def png(colour: tuple[int, int, int], size: int = 256) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (size, size), colour).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def covering(bounds, z: int) -> set[tuple[int, int, int]]:
+    (x0, y1), (x1, y0) = slippy(bounds[0], bounds[1], z), slippy(bounds[2], bounds[3], z)
+    return {(z, x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)}
+
+
+#: The fixture's fields lie within this box (lon/lat); tiles are made around it.
+AREA = (46.85, 39.92, 47.00, 40.02)
+
+
+def tile_set(zooms=(9, 10, 11, 12), pad: int = 1) -> dict[tuple[int, int, int], bytes]:
+    """Tiles covering AREA with a margin of ``pad`` tiles, each a distinct colour."""
+    out = {}
+    for z in zooms:
+        (x0, y1), (x1, y0) = slippy(AREA[0], AREA[1], z), slippy(AREA[2], AREA[3], z)
+        for x in range(x0 - pad, x1 + pad + 1):
+            for y in range(y0 - pad, y1 + pad + 1):
+                out[(z, x, y)] = png(((x * 37) % 256, (y * 53) % 256, z * 20))
+    return out
+
+
+def tile_folder(root, tiles) -> str:
+    for (z, x, y), data in tiles.items():
+        f = root / str(z) / str(x) / f"{y}.png"
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_bytes(data)
+    return str(root)
+
+
+def mbtiles_file(path, tiles, fmt: str = "png") -> str:
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE metadata (name text, value text)")
+    con.execute("CREATE TABLE tiles (zoom_level integer, tile_column integer, tile_row integer, "
+                "tile_data blob)")
+    con.executemany("INSERT INTO metadata VALUES (?, ?)", [("name", "test tiles"), ("format", fmt)])
+    # MBTiles rows count from the south (TMS).
+    con.executemany("INSERT INTO tiles VALUES (?, ?, ?, ?)",
+                    [(z, x, 2 ** z - 1 - y, data) for (z, x, y), data in tiles.items()])
+    con.commit()
+    con.close()
+    return str(path)
+
+
+def decode_tiles(tiles: dict) -> dict[tuple[int, int, int], bytes]:
+    import base64
+
+    out = {}
+    for key, uri in tiles.items():
+        assert uri.startswith("data:image/png;base64,")
+        out[tuple(int(v) for v in key.split("/"))] = base64.b64decode(uri.split(",", 1)[1])
+    return out
+
+
+def test_basemap_missing_or_invalid_is_usage_error(tmp_path):
+    mf = build_fixture()["minefields"]
+    for value, msg in ((tmp_path / "nope", "no such file or folder"),
+                       (tmp_path / "nope.mbtiles", "no such file"),
+                       (str(tmp_path / "nope") + "/{z}/{x}/{y}.png", "no such file or folder")):
+        with pytest.raises(UsageError, match=msg):
+            render_map(mf, offline=True, basemap=str(value))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UsageError, match="no {z}/{x}/{y} tiles"):
+        render_map(mf, offline=True, basemap=str(tmp_path / "empty"))
+    (tmp_path / "bad.mbtiles").write_text("not sqlite")
+    with pytest.raises(UsageError, match="not an MBTiles file"):
+        render_map(mf, offline=True, basemap=str(tmp_path / "bad.mbtiles"))
+    vec = mbtiles_file(tmp_path / "vec.mbtiles", {(9, 1, 1): b"x"}, fmt="pbf")
+    with pytest.raises(UsageError, match="vector tiles"):
+        render_map(mf, basemap=vec)
+
+
+def test_cli_basemap_checked_up_front(cli, tmp_path):
+    res = cli("map", "-o", tmp_path / "m.html", "--offline", "--basemap", tmp_path / "nope")
+    assert res.exit_code == 2, res.output
+    assert "no such file or folder" in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "m.html").exists()
+
+
+@pytest.mark.parametrize("kind", ["folder", "template", "mbtiles"])
+def test_offline_basemap_inlines_the_tiles_of_the_extent(tmp_path, kind):
+    tiles = tile_set()
+    if kind == "mbtiles":
+        value = mbtiles_file(tmp_path / "t.mbtiles", tiles)
+    else:
+        value = tile_folder(tmp_path / "tiles", tiles)
+        if kind == "template":
+            value += "/{z}/{x}/{y}.png"
+    page, warnings = render_html(tmp_path, offline=True, basemap=value)
+    assert warnings == []
+    assert remote_references(page) == [] and "file://" not in page
+    data = data_block(page)
+    got = decode_tiles(data["basemap"]["tiles"])
+    # Exactly the tiles that cover the map's extent (by the slippy formula),
+    # with their bytes; the margin tiles around it are left out.
+    want = set().union(*(covering(data["bounds"], z) for z in (9, 10, 11, 12))) & set(tiles)
+    assert set(got) == want
+    assert all(got[k] == tiles[k] for k in got)
+    assert len(want) < len(tiles)
+    assert (data["basemap"]["min_zoom"], data["basemap"]["max_zoom"]) == (9, 12)
+    assert "Basemap: " in page
+
+
+def test_basemap_cap_keeps_coarse_zooms_and_warns(tmp_path, monkeypatch):
+    tiles = tile_set()
+    root = tile_folder(tmp_path / "t", tiles)
+    bounds = data_block(render_map(**build_fixture(), offline=True).get_root().render())["bounds"]
+
+    def page_bytes(z):  # a data URI: prefix plus base64 (4 characters per 3 bytes)
+        keys = covering(bounds, z) & set(tiles)
+        return sum(len("data:image/png;base64,") + 4 * math.ceil(len(tiles[k]) / 3) for k in keys)
+
+    # Room for zooms 9 and 10, not for 11.
+    cap = (page_bytes(9) + page_bytes(10) + page_bytes(11) / 2) / 1e6
+    monkeypatch.setattr(settings, "basemap_inline_mb", cap)
+    page, warnings = render_html(tmp_path, offline=True, basemap=root)
+    got = decode_tiles(data_block(page)["basemap"]["tiles"])
+    assert {k[0] for k in got} == {9, 10}
+    assert data_block(page)["basemap"]["max_zoom"] == 10
+    assert len(warnings) == 1
+    assert "zoom 11-12 left out" in warnings[0] and f"basemap_inline_mb={cap:g}" in warnings[0]
+
+
+def test_online_folder_basemap_links_the_folder(tmp_path):
+    root = tile_folder(tmp_path / "tiles", tile_set(zooms=(10,)))
+    page, _ = render_html(tmp_path, basemap=root)
+    assert (tmp_path / "tiles").resolve().as_uri() + "/{z}/{x}/{y}.png" in page
+    assert "tiles" not in data_block(page)["basemap"]
+
+
+def test_no_basemap_says_so(tmp_path):
+    page, _ = render_html(tmp_path, offline=True)
+    assert "basemap" not in data_block(page)
+    assert "No basemap" in page
 
 
 def test_embedded_json_cannot_end_script(tmp_path):
