@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import math
 import re
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
+import shapely.affinity
 from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -690,3 +692,113 @@ def test_cli_map_options(cli, tmp_path):
     assert "positions" not in data_block(page)
     res = cli("map", "-o", tmp_path / "x.html", "--handover", "nope")
     assert res.exit_code == 2 and "--handover 'nope': unknown" in res.output
+
+
+# ------------------------------------------------------ plugins, palette, layers
+
+def extra_layers(text: str = "ok") -> dict:
+    """remaining, suspects and shifted frames with the column names of DESIGN §12/§13."""
+    mf = build_fixture()["minefields"]
+    rel = build_fixture()["releases"]
+    remaining = gpd.GeoDataFrame({
+        "record_id": mf["record_id"][:2], "handover": mf["handover"][:2],
+        "remaining_est": [50.0, 25.0], "status": mf["status"][:2], "mines_total": [10, 21],
+        "mine_types": [text, "TM-62M"]},
+        geometry=[mf.geometry[0], mf.geometry[1].difference(rel.geometry[0])], crs="EPSG:4326")
+    suspects = gpd.GeoDataFrame({
+        "suspect_id": [text, "S2"], "found_ap": [3, 0], "found_at": [1, 4], "found_uxo": [0, 1],
+        "incidents": [1, 0], "killed": [0, 0], "injured": [1, 0],
+        "first_date": ["2021-03-01", "2022-01-01"], "last_date": ["2022-02-01", "2022-03-01"],
+        "nearest_record_id": ["AGD-5", "AGD-1"], "nearest_m": [812.5, 2400.0]},
+        geometry=[square(46.97, 39.99, 200.0), square(46.99, 40.0, 150.0)], crs="EPSG:4326")
+    shifted = gpd.GeoDataFrame({
+        "record_id": mf["record_id"], "handover": mf["handover"], "dx_m": [-110.0] * 5,
+        "dy_m": [35.0] * 5, "shift_m": [115.4] * 5, "datum_suspect": [True] * 5},
+        geometry=[shapely.affinity.translate(g, -0.0013, 0.0003) for g in mf.geometry],
+        crs="EPSG:4326")
+    return {"remaining": remaining, "suspects": suspects, "shifted": shifted}
+
+
+def test_online_loads_the_same_pinned_files_with_integrity(tmp_path):
+    import base64
+    import hashlib
+
+    from minemap.render.plugins import PLUGINS
+
+    online, _ = render_html(tmp_path)
+    offline = render_map(**build_fixture(), offline=True).get_root().render()
+    vendor_md = (Path(__file__).parents[1] / "minemap/render/vendor/VENDOR.md").read_text()
+    seen = 0
+    for plugin in PLUGINS:
+        for asset in plugin.default_css + plugin.default_js:
+            sri = "sha384-" + base64.b64encode(hashlib.sha384(asset.path.read_bytes()).digest()).decode()
+            tag = "link" if asset.path.suffix == ".css" else "script"
+            attr = "href" if tag == "link" else "src"
+            assert re.search(f'<{tag}[^>]*{attr}="{re.escape(asset.url)}" integrity="{re.escape(sri)}"', online), asset
+            # Pinned: the URL names the version (for the heat layer, folium's release).
+            assert "@" + re.findall(r"\d[\d.]*\d", asset.version)[-1] in asset.url.replace("@v", "@")
+            assert asset.url not in offline
+            if "vendor" in asset.path.parts:
+                folder = asset.path.parent
+                assert f"`{folder.name}/`" in vendor_md and asset.version in vendor_md
+                assert any(f.name.lower().startswith(("licen", "mit-licen")) for f in folder.iterdir())
+            seen += 1
+    assert seen >= 10
+    # minemap's own code is inlined in both.
+    assert "minemapInit = init" in online and "minemapInit = init" in offline
+
+
+def test_palette_is_minemap_styles_and_js_has_no_colours(tmp_path):
+    from minemap import styles
+    from minemap.render.assets import STATIC
+
+    page, _ = render_html(tmp_path, offline=True)
+    pal = data_block(page)["palette"]
+    assert pal["cluster"] == list(styles.CLUSTER)
+    assert pal["status"] == styles.STATUS and pal["item"] == styles.ITEM
+    assert pal["shifted"] == styles.SHIFTED and pal["suspect"] == styles.SUSPECT
+    palette_colours = {c.lower() for v in vars(styles).values() if isinstance(v, (dict, tuple, str))
+                       for c in (v.values() if isinstance(v, dict) else v if isinstance(v, tuple) else [v])
+                       if isinstance(c, str) and c.startswith("#")}
+    for f in STATIC.iterdir():
+        text = f.read_text().lower()
+        if f.suffix == ".js":
+            assert not re.findall(r"[\"']#[0-9a-f]{3,8}[\"']", text), f.name
+        assert not [c for c in palette_colours if c in text], f.name
+
+
+def test_timeline_dates_of_releases_items_incidents(tmp_path):
+    page, _ = render_html(tmp_path, offline=True)
+    data = data_block(page)
+    # By hand from 2022-02-01: releases end 03-01, 04-01, 05-01; items 03-01; incident 01-05.
+    assert data["releases"]["day"] == [28, 59, 89]
+    assert data["items"]["day"] == [28, 28, 28]
+    assert data["incidents"]["day"] == [-27]
+
+
+def test_extra_layers_only_when_given(tmp_path):
+    page, _ = render_html(tmp_path, offline=True)
+    data = data_block(page)
+    for name in ("remaining", "suspects", "shifted"):
+        assert name not in data
+    for label in ("Remaining hazard", "Suspected hazard areas", "Proposed shifted outlines"):
+        assert not re.search(re.escape(label) + r" \(\d", page)
+
+
+def test_extra_layers_drawn_escaped(tmp_path):
+    fx = {**build_fixture(), **extra_layers(PAYLOAD_SCRIPT)}
+    save_map(render_map(**fx, offline=True), tmp_path / "m.html")
+    page = (tmp_path / "m.html").read_text(encoding="utf-8")
+    data = data_block(page)
+    for label in ("Remaining hazard (2)", "Suspected hazard areas (2)", "Proposed shifted outlines (5)"):
+        assert label in page
+    assert decode_column(data["suspects"]["cols"]["suspect_id"]) == [PAYLOAD_SCRIPT, "S2"]
+    assert decode_column(data["remaining"]["cols"]["mine_types"])[0] == PAYLOAD_SCRIPT
+    assert "window.__xss=1</script>" not in page
+    # Hazard polygons are drawn outward: every vertex of the input inside the display.
+    for name in ("remaining", "suspects"):
+        for k, geom in enumerate(fx[name].geometry):
+            disp = decode_parts(data[name]["geom"][k])
+            assert shapely.contains(disp, shapely.points(shapely.get_coordinates(geom))).all()
+    shifted = decode_parts(data["shifted"]["geom"][0])
+    assert shapely.hausdorff_distance(shifted, fx["shifted"].geometry[0]) < 2e-5
