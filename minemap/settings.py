@@ -66,3 +66,8 @@ display_tolerance_m: float = 1.0
 
 #: Warn when a rendered map is larger than this many megabytes.
 html_budget_mb: float = 25.0
+
+#: Largest basemap inlined into a map (``--basemap`` with ``--offline``, or
+#: any ``.mbtiles``), in megabytes of page: zoom levels are added from the
+#: coarsest until the next would pass it, and a warning names those left out.
+basemap_inline_mb: float = 8.0

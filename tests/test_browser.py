@@ -106,10 +106,10 @@ def test_offline_loads_every_field(browser, tmp_path):
         # Items are clustered; every item is a marker in the cluster group.
         assert pg.js("minemap.items.length") == 3
         assert pg.js("minemap.items.every(i => i.layer.__parent !== undefined)")
-        # The heat layer draws something when switched on.
+        # The heat layer (Leaflet.heat) draws something when switched on.
         pg.js("""() => { const inputs = Array.from(document.querySelectorAll('.leaflet-control-layers label'));
                  inputs.find(l => l.textContent.includes('heat')).querySelector('input').click(); }""")
-        painted = pg.js("""() => { const c = document.querySelector('canvas.mm-heat');
+        painted = pg.js("""() => { const c = document.querySelector('canvas.leaflet-heatmap-layer');
             const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
             let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; }""")
         assert painted > 0
@@ -278,29 +278,49 @@ def test_draw_and_export(browser, tmp_path):
         pg.close()
 
 
-def test_layer_control_visible_at_900x700_and_choropleth_off(browser, tmp_path):
-    path = _save(tmp_path)
-    ctx = browser.new_context(viewport={"width": 900, "height": 700})
+def _open(browser, path, width, height):
+    ctx = browser.new_context(viewport={"width": width, "height": height})
     page = ctx.new_page()
     page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:", "blob:"))
                else r.abort())
+    page.goto(path.as_uri())
+    page.wait_for_function("window.minemap && window.minemap.ready", timeout=30_000)
+    return ctx, page
+
+
+def _area(page, selector):
+    bb = page.locator(selector).bounding_box()
+    return bb["width"] * bb["height"]
+
+
+@pytest.mark.parametrize("size", [(900, 700), (1280, 720)])
+def test_layer_control_collapsed_on_small_screens(browser, tmp_path, size):
+    path = _save(tmp_path)
+    ctx, page = _open(browser, path, *size)
     try:
-        page.goto(path.as_uri())
-        page.wait_for_function("window.minemap && window.minemap.ready", timeout=30_000)
+        control = ".leaflet-control-layers"
+        # Collapsed: a button, far from a quarter of the screen.
+        assert "leaflet-control-layers-expanded" not in page.locator(control).get_attribute("class")
+        assert _area(page, control) < 0.02 * size[0] * size[1]
+        assert not page.locator(".leaflet-control-layers input[type=checkbox]").first.is_visible()
+        # Hovering opens it; then every checkbox it shows is on screen and
+        # nothing (the legend) covers it.
+        page.locator(control).hover()
+        page.wait_for_timeout(100)
         boxes = page.locator(".leaflet-control-layers input[type=checkbox]")
         n = boxes.count()
         assert n >= 12
         for k in (0, n - 1):
             box = boxes.nth(k)
+            box.scroll_into_view_if_needed()
             assert box.is_visible()
             bb = box.bounding_box()
             cx, cy = bb["x"] + bb["width"] / 2, bb["y"] + bb["height"] / 2
-            assert 0 <= cx <= 900 and 0 <= cy <= 700
-            # Nothing (the legend) covers it.
+            assert 0 <= cx <= size[0] and 0 <= cy <= size[1]
             assert page.evaluate("([x, y, k]) => document.elementFromPoint(x, y) === "
                                  "document.querySelectorAll('.leaflet-control-layers input[type=checkbox]')[k]",
                                  [cx, cy, k])
-        # The legend was collapsed to fit and opens with its button.
+        # The legend collapsed to make room and opens with its button.
         toggle = page.locator(".mm-legend-toggle")
         assert toggle.get_attribute("aria-expanded") == "false"
         toggle.click()
@@ -311,6 +331,17 @@ def test_layer_control_visible_at_900x700_and_choropleth_off(browser, tmp_path):
                if "choropleth" in labels.nth(i).inner_text()]
         assert len(cho) == 1 and not cho[0].locator("input").is_checked()
         assert page.evaluate("minemap.map.hasLayer(minemap.fields[0].layer)")
+    finally:
+        ctx.close()
+
+
+def test_layer_control_open_on_large_screens(browser, tmp_path):
+    ctx, page = _open(browser, _save(tmp_path), 1920, 1080)
+    try:
+        control = ".leaflet-control-layers"
+        assert "leaflet-control-layers-expanded" in page.locator(control).get_attribute("class")
+        assert page.locator(".leaflet-control-layers input[type=checkbox]").first.is_visible()
+        assert _area(page, control) < 0.25 * 1920 * 1080
     finally:
         ctx.close()
 
@@ -377,5 +408,136 @@ def test_measure_is_geodesic(browser, tmp_path):
             poly.AddPoint(lat, lon)
         assert f"Area: {abs(poly.Compute()[2]) / 1e4:.4f} ha" in text
         assert math.isfinite(d_ref)
+    finally:
+        pg.close()
+
+
+def _render_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "_minemap_test_render", Path(__file__).with_name("test_render.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_timeline_filters_releases_items_incidents(browser, tmp_path):
+    import pandas as pd
+
+    fx = _fixture()
+    pg = Page(browser, _save(tmp_path, fx=fx))
+    try:
+        tl = pg.js("minemap.timeline")
+        assert tl is not None
+        rel_end = pd.to_datetime(fx["releases"]["date_end"])
+        item_day = pd.to_datetime(fx["items"]["date"])
+        inc_day = pd.to_datetime(fx["incidents"]["date"])
+        for step in (0, 4, 8, 13):
+            when = pd.Timestamp(pg.js(f"minemap.timeline.set({step})"))
+            for kind, dates in (("releases", rel_end), ("items", item_day), ("incidents", inc_day)):
+                shown = pg.js(f"(n) => Array.from({{length: n}}, (_, i) => minemap.timeline.shown('{kind}', i))",
+                              len(dates))
+                # The last step is the current state: everything is shown.
+                want = [True] * len(dates) if step == 13 else list(dates <= when)
+                assert shown == want, (step, kind)
+        # At 2022-02-01 (step 0) no release and no item, but the January incident.
+        pg.js("minemap.timeline.set(0)")
+        assert not pg.js("minemap.map.hasLayer(minemap.releases[0].layer)")
+        assert pg.js("minemap.map.hasLayer(minemap.incidents[0].layer)")
+        pg.js("minemap.timeline.set(13)")
+        assert pg.js("minemap.map.hasLayer(minemap.releases[0].layer)")
+        assert pg.errors == []
+    finally:
+        pg.close()
+
+
+def _rgb(hex_colour: str) -> str:
+    h = hex_colour.lstrip("#")
+    return "rgb(" + ", ".join(str(int(h[i:i + 2], 16)) for i in (0, 2, 4)) + ")"
+
+
+def test_legend_lists_every_symbol_and_clusters_are_neutral(browser, tmp_path):
+    from minemap import styles
+
+    rm = _render_module()
+    fx = {**_fixture(), **rm.extra_layers()}
+    pg = Page(browser, _save(tmp_path, fx=fx))
+    try:
+        keys = [k for k, _ in pg.js("minemap.legend.entries()")]
+        want = (["status:not_started", "status:in_progress", "status:released"]
+                + [f"density:{c}" for c in range(5)]
+                + ["review", "remaining", "shifted", "suspects",
+                   "outcome:cleared", "outcome:reduced", "outcome:cancelled",
+                   "item:AP", "item:AT", "item:UXO", "cluster:0", "cluster:1", "cluster:2",
+                   "incident", "row", "position", "district"]
+                + [f"choropleth:{q}" for q in range(len(pg.js("minemap.data.districts.breaks")) + 1)]
+                + ["heat"])
+        assert keys == want
+        # Cluster swatches and the map's cluster bubbles use styles.CLUSTER,
+        # never a status colour.
+        sw = pg.js("""Array.from(document.querySelectorAll('[data-mm-legend^="cluster:"] .mm-cluster'))
+                      .map(e => getComputedStyle(e).backgroundColor)""")
+        assert sw == [_rgb(c) for c in styles.CLUSTER]
+        pg.js("minemap.map.setView([39.9701, 46.9101], 10)")
+        pg.page.wait_for_timeout(400)
+        bubbles = pg.js("""Array.from(document.querySelectorAll('.leaflet-marker-pane .mm-cluster'))
+                           .map(e => getComputedStyle(e).backgroundColor)""")
+        assert bubbles and set(bubbles) <= {_rgb(c) for c in styles.CLUSTER}
+        assert not set(bubbles) & {_rgb(c) for c in styles.STATUS.values()}
+        # The new layers' popups are text.
+        for kind in ("remaining", "suspects", "shifted"):
+            assert pg.js(f"minemap.{kind}.length") == len(fx[kind])
+        assert "Suspected hazard area ok" in pg.js("minemap.openPopup('suspects', 0).innerText")
+        assert "812.5" in pg.js("minemap.openPopup('suspects', 0).innerText")
+        assert pg.js("minemap.fields[0].layer.options.color") == styles.STATUS["not_started"]
+        assert pg.errors == []
+    finally:
+        pg.close()
+
+
+def test_extra_layers_xss_stays_text(browser, tmp_path):
+    rm = _render_module()
+    fx = {**_fixture(), **rm.extra_layers(XSS[0])}
+    fx["shifted"]["record_id"] = XSS[2]
+    pg = Page(browser, _save(tmp_path, fx=fx))
+    try:
+        text = "\n".join(pg.js(f"minemap.openPopup('{k}', 0).innerText")
+                         for k in ("remaining", "suspects", "shifted"))
+        pg.page.wait_for_timeout(100)
+        assert XSS[0] in text and XSS[2] in text
+        assert pg.js("typeof window.__xss") == "undefined"
+        assert pg.js("document.querySelectorAll('.leaflet-popup img').length") == 0
+        assert pg.errors == []
+    finally:
+        pg.close()
+
+
+@pytest.mark.parametrize("kind", ["folder", "mbtiles"])
+def test_offline_basemap_tiles_drawn_without_network(browser, tmp_path, kind):
+    rm = _render_module()
+    tiles = rm.tile_set(zooms=(11, 12, 13))
+    value = (rm.mbtiles_file(tmp_path / "t.mbtiles", tiles) if kind == "mbtiles"
+             else rm.tile_folder(tmp_path / "tiles", tiles))
+    pg = Page(browser, _save(tmp_path, basemap=value))
+    try:
+        pg.page.wait_for_timeout(300)
+        imgs = pg.js("""Array.from(document.querySelectorAll('.leaflet-tile-pane img.leaflet-tile'))
+                        .filter(i => i.src.startsWith('data:image/png')).map(i => i.naturalWidth)""")
+        assert imgs and all(w == 256 for w in imgs)
+        assert "Basemap: " in pg.page.locator(".leaflet-control-attribution").inner_text()
+        assert pg.blocked == [] and pg.errors == []
+        # No tile request left the page: every tile is a data URI.
+        assert pg.js("Array.from(document.querySelectorAll('.leaflet-tile-pane img'))"
+                     ".every(i => i.src.startsWith('data:'))")
+    finally:
+        pg.close()
+
+
+def test_no_basemap_in_attribution(browser, tmp_path):
+    pg = Page(browser, _save(tmp_path))
+    try:
+        assert "No basemap" in pg.page.locator(".leaflet-control-attribution").inner_text()
+        assert pg.blocked == []
     finally:
         pg.close()

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import math
 import re
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
+import shapely.affinity
 from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -191,11 +193,160 @@ def test_offline_refuses_online_basemap():
                    basemap="https://example.org/{z}/{x}/{y}.png")
 
 
-def test_local_basemap(tmp_path):
-    page, _ = render_html(tmp_path, offline=True, basemap="tiles/{z}/{x}/{y}.png")
-    assert '"tiles/{z}/{x}/{y}.png"' in page
-    page2 = render_map(build_fixture()["minefields"], offline=True, basemap="/srv/tiles").get_root().render()
-    assert '"file:///srv/tiles/{z}/{x}/{y}.png"' in page2
+# --------------------------------------------------------------- basemaps
+
+def slippy(lon: float, lat: float, z: int) -> tuple[int, int]:
+    """Tile of a point, by the OpenStreetMap wiki's formula (not the code under test)."""
+    n = 2 ** z
+    x = int((lon + 180.0) / 360.0 * n)
+    y = int((1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n)
+    return x, y
+
+
+def png(colour: tuple[int, int, int], size: int = 256) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (size, size), colour).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def covering(bounds, z: int) -> set[tuple[int, int, int]]:
+    (x0, y1), (x1, y0) = slippy(bounds[0], bounds[1], z), slippy(bounds[2], bounds[3], z)
+    return {(z, x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)}
+
+
+#: The fixture's fields lie within this box (lon/lat); tiles are made around it.
+AREA = (46.85, 39.92, 47.00, 40.02)
+
+
+def tile_set(zooms=(9, 10, 11, 12), pad: int = 1) -> dict[tuple[int, int, int], bytes]:
+    """Tiles covering AREA with a margin of ``pad`` tiles, each a distinct colour."""
+    out = {}
+    for z in zooms:
+        (x0, y1), (x1, y0) = slippy(AREA[0], AREA[1], z), slippy(AREA[2], AREA[3], z)
+        for x in range(x0 - pad, x1 + pad + 1):
+            for y in range(y0 - pad, y1 + pad + 1):
+                out[(z, x, y)] = png(((x * 37) % 256, (y * 53) % 256, z * 20))
+    return out
+
+
+def tile_folder(root, tiles) -> str:
+    for (z, x, y), data in tiles.items():
+        f = root / str(z) / str(x) / f"{y}.png"
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_bytes(data)
+    return str(root)
+
+
+def mbtiles_file(path, tiles, fmt: str = "png") -> str:
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE metadata (name text, value text)")
+    con.execute("CREATE TABLE tiles (zoom_level integer, tile_column integer, tile_row integer, "
+                "tile_data blob)")
+    con.executemany("INSERT INTO metadata VALUES (?, ?)", [("name", "test tiles"), ("format", fmt)])
+    # MBTiles rows count from the south (TMS).
+    con.executemany("INSERT INTO tiles VALUES (?, ?, ?, ?)",
+                    [(z, x, 2 ** z - 1 - y, data) for (z, x, y), data in tiles.items()])
+    con.commit()
+    con.close()
+    return str(path)
+
+
+def decode_tiles(tiles: dict) -> dict[tuple[int, int, int], bytes]:
+    import base64
+
+    out = {}
+    for key, uri in tiles.items():
+        assert uri.startswith("data:image/png;base64,")
+        out[tuple(int(v) for v in key.split("/"))] = base64.b64decode(uri.split(",", 1)[1])
+    return out
+
+
+def test_basemap_missing_or_invalid_is_usage_error(tmp_path):
+    mf = build_fixture()["minefields"]
+    for value, msg in ((tmp_path / "nope", "no such file or folder"),
+                       (tmp_path / "nope.mbtiles", "no such file"),
+                       (str(tmp_path / "nope") + "/{z}/{x}/{y}.png", "no such file or folder")):
+        with pytest.raises(UsageError, match=msg):
+            render_map(mf, offline=True, basemap=str(value))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UsageError, match="no {z}/{x}/{y} tiles"):
+        render_map(mf, offline=True, basemap=str(tmp_path / "empty"))
+    (tmp_path / "bad.mbtiles").write_text("not sqlite")
+    with pytest.raises(UsageError, match="not an MBTiles file"):
+        render_map(mf, offline=True, basemap=str(tmp_path / "bad.mbtiles"))
+    vec = mbtiles_file(tmp_path / "vec.mbtiles", {(9, 1, 1): b"x"}, fmt="pbf")
+    with pytest.raises(UsageError, match="vector tiles"):
+        render_map(mf, basemap=vec)
+
+
+def test_cli_basemap_checked_up_front(cli, tmp_path):
+    res = cli("map", "-o", tmp_path / "m.html", "--offline", "--basemap", tmp_path / "nope")
+    assert res.exit_code == 2, res.output
+    assert "no such file or folder" in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "m.html").exists()
+
+
+@pytest.mark.parametrize("kind", ["folder", "template", "mbtiles"])
+def test_offline_basemap_inlines_the_tiles_of_the_extent(tmp_path, kind):
+    tiles = tile_set()
+    if kind == "mbtiles":
+        value = mbtiles_file(tmp_path / "t.mbtiles", tiles)
+    else:
+        value = tile_folder(tmp_path / "tiles", tiles)
+        if kind == "template":
+            value += "/{z}/{x}/{y}.png"
+    page, warnings = render_html(tmp_path, offline=True, basemap=value)
+    assert warnings == []
+    assert remote_references(page) == [] and "file://" not in page
+    data = data_block(page)
+    got = decode_tiles(data["basemap"]["tiles"])
+    # Exactly the tiles that cover the map's extent (by the slippy formula),
+    # with their bytes; the margin tiles around it are left out.
+    want = set().union(*(covering(data["bounds"], z) for z in (9, 10, 11, 12))) & set(tiles)
+    assert set(got) == want
+    assert all(got[k] == tiles[k] for k in got)
+    assert len(want) < len(tiles)
+    assert (data["basemap"]["min_zoom"], data["basemap"]["max_zoom"]) == (9, 12)
+    assert "Basemap: " in page
+
+
+def test_basemap_cap_keeps_coarse_zooms_and_warns(tmp_path, monkeypatch):
+    tiles = tile_set()
+    root = tile_folder(tmp_path / "t", tiles)
+    bounds = data_block(render_map(**build_fixture(), offline=True).get_root().render())["bounds"]
+
+    def page_bytes(z):  # a data URI: prefix plus base64 (4 characters per 3 bytes)
+        keys = covering(bounds, z) & set(tiles)
+        return sum(len("data:image/png;base64,") + 4 * math.ceil(len(tiles[k]) / 3) for k in keys)
+
+    # Room for zooms 9 and 10, not for 11.
+    cap = (page_bytes(9) + page_bytes(10) + page_bytes(11) / 2) / 1e6
+    monkeypatch.setattr(settings, "basemap_inline_mb", cap)
+    page, warnings = render_html(tmp_path, offline=True, basemap=root)
+    got = decode_tiles(data_block(page)["basemap"]["tiles"])
+    assert {k[0] for k in got} == {9, 10}
+    assert data_block(page)["basemap"]["max_zoom"] == 10
+    assert len(warnings) == 1
+    assert "zoom 11-12 left out" in warnings[0] and f"basemap_inline_mb={cap:g}" in warnings[0]
+
+
+def test_online_folder_basemap_links_the_folder(tmp_path):
+    root = tile_folder(tmp_path / "tiles", tile_set(zooms=(10,)))
+    page, _ = render_html(tmp_path, basemap=root)
+    assert (tmp_path / "tiles").resolve().as_uri() + "/{z}/{x}/{y}.png" in page
+    assert "tiles" not in data_block(page)["basemap"]
+
+
+def test_no_basemap_says_so(tmp_path):
+    page, _ = render_html(tmp_path, offline=True)
+    assert "basemap" not in data_block(page)
+    assert "No basemap" in page
 
 
 def test_embedded_json_cannot_end_script(tmp_path):
@@ -541,3 +692,113 @@ def test_cli_map_options(cli, tmp_path):
     assert "positions" not in data_block(page)
     res = cli("map", "-o", tmp_path / "x.html", "--handover", "nope")
     assert res.exit_code == 2 and "--handover 'nope': unknown" in res.output
+
+
+# ------------------------------------------------------ plugins, palette, layers
+
+def extra_layers(text: str = "ok") -> dict:
+    """remaining, suspects and shifted frames with the column names of DESIGN §12/§13."""
+    mf = build_fixture()["minefields"]
+    rel = build_fixture()["releases"]
+    remaining = gpd.GeoDataFrame({
+        "record_id": mf["record_id"][:2], "handover": mf["handover"][:2],
+        "remaining_est": [50.0, 25.0], "status": mf["status"][:2], "mines_total": [10, 21],
+        "mine_types": [text, "TM-62M"]},
+        geometry=[mf.geometry[0], mf.geometry[1].difference(rel.geometry[0])], crs="EPSG:4326")
+    suspects = gpd.GeoDataFrame({
+        "suspect_id": [text, "S2"], "found_ap": [3, 0], "found_at": [1, 4], "found_uxo": [0, 1],
+        "incidents": [1, 0], "killed": [0, 0], "injured": [1, 0],
+        "first_date": ["2021-03-01", "2022-01-01"], "last_date": ["2022-02-01", "2022-03-01"],
+        "nearest_record_id": ["AGD-5", "AGD-1"], "nearest_m": [812.5, 2400.0]},
+        geometry=[square(46.97, 39.99, 200.0), square(46.99, 40.0, 150.0)], crs="EPSG:4326")
+    shifted = gpd.GeoDataFrame({
+        "record_id": mf["record_id"], "handover": mf["handover"], "dx_m": [-110.0] * 5,
+        "dy_m": [35.0] * 5, "shift_m": [115.4] * 5, "datum_suspect": [True] * 5},
+        geometry=[shapely.affinity.translate(g, -0.0013, 0.0003) for g in mf.geometry],
+        crs="EPSG:4326")
+    return {"remaining": remaining, "suspects": suspects, "shifted": shifted}
+
+
+def test_online_loads_the_same_pinned_files_with_integrity(tmp_path):
+    import base64
+    import hashlib
+
+    from minemap.render.plugins import PLUGINS
+
+    online, _ = render_html(tmp_path)
+    offline = render_map(**build_fixture(), offline=True).get_root().render()
+    vendor_md = (Path(__file__).parents[1] / "minemap/render/vendor/VENDOR.md").read_text()
+    seen = 0
+    for plugin in PLUGINS:
+        for asset in plugin.default_css + plugin.default_js:
+            sri = "sha384-" + base64.b64encode(hashlib.sha384(asset.path.read_bytes()).digest()).decode()
+            tag = "link" if asset.path.suffix == ".css" else "script"
+            attr = "href" if tag == "link" else "src"
+            assert re.search(f'<{tag}[^>]*{attr}="{re.escape(asset.url)}" integrity="{re.escape(sri)}"', online), asset
+            # Pinned: the URL names the version (for the heat layer, folium's release).
+            assert "@" + re.findall(r"\d[\d.]*\d", asset.version)[-1] in asset.url.replace("@v", "@")
+            assert asset.url not in offline
+            if "vendor" in asset.path.parts:
+                folder = asset.path.parent
+                assert f"`{folder.name}/`" in vendor_md and asset.version in vendor_md
+                assert any(f.name.lower().startswith(("licen", "mit-licen")) for f in folder.iterdir())
+            seen += 1
+    assert seen >= 10
+    # minemap's own code is inlined in both.
+    assert "minemapInit = init" in online and "minemapInit = init" in offline
+
+
+def test_palette_is_minemap_styles_and_js_has_no_colours(tmp_path):
+    from minemap import styles
+    from minemap.render.assets import STATIC
+
+    page, _ = render_html(tmp_path, offline=True)
+    pal = data_block(page)["palette"]
+    assert pal["cluster"] == list(styles.CLUSTER)
+    assert pal["status"] == styles.STATUS and pal["item"] == styles.ITEM
+    assert pal["shifted"] == styles.SHIFTED and pal["suspect"] == styles.SUSPECT
+    palette_colours = {c.lower() for v in vars(styles).values() if isinstance(v, (dict, tuple, str))
+                       for c in (v.values() if isinstance(v, dict) else v if isinstance(v, tuple) else [v])
+                       if isinstance(c, str) and c.startswith("#")}
+    for f in STATIC.iterdir():
+        text = f.read_text().lower()
+        if f.suffix == ".js":
+            assert not re.findall(r"[\"']#[0-9a-f]{3,8}[\"']", text), f.name
+        assert not [c for c in palette_colours if c in text], f.name
+
+
+def test_timeline_dates_of_releases_items_incidents(tmp_path):
+    page, _ = render_html(tmp_path, offline=True)
+    data = data_block(page)
+    # By hand from 2022-02-01: releases end 03-01, 04-01, 05-01; items 03-01; incident 01-05.
+    assert data["releases"]["day"] == [28, 59, 89]
+    assert data["items"]["day"] == [28, 28, 28]
+    assert data["incidents"]["day"] == [-27]
+
+
+def test_extra_layers_only_when_given(tmp_path):
+    page, _ = render_html(tmp_path, offline=True)
+    data = data_block(page)
+    for name in ("remaining", "suspects", "shifted"):
+        assert name not in data
+    for label in ("Remaining hazard", "Suspected hazard areas", "Proposed shifted outlines"):
+        assert not re.search(re.escape(label) + r" \(\d", page)
+
+
+def test_extra_layers_drawn_escaped(tmp_path):
+    fx = {**build_fixture(), **extra_layers(PAYLOAD_SCRIPT)}
+    save_map(render_map(**fx, offline=True), tmp_path / "m.html")
+    page = (tmp_path / "m.html").read_text(encoding="utf-8")
+    data = data_block(page)
+    for label in ("Remaining hazard (2)", "Suspected hazard areas (2)", "Proposed shifted outlines (5)"):
+        assert label in page
+    assert decode_column(data["suspects"]["cols"]["suspect_id"]) == [PAYLOAD_SCRIPT, "S2"]
+    assert decode_column(data["remaining"]["cols"]["mine_types"])[0] == PAYLOAD_SCRIPT
+    assert "window.__xss=1</script>" not in page
+    # Hazard polygons are drawn outward: every vertex of the input inside the display.
+    for name in ("remaining", "suspects"):
+        for k, geom in enumerate(fx[name].geometry):
+            disp = decode_parts(data[name]["geom"][k])
+            assert shapely.contains(disp, shapely.points(shapely.get_coordinates(geom))).all()
+    shifted = decode_parts(data["shifted"]["geom"][0])
+    assert shapely.hausdorff_distance(shifted, fx["shifted"].geometry[0]) < 2e-5

@@ -13,8 +13,11 @@ from minemap.cli.progress import progress
 @options.as_of_opt
 @options.revision_opt
 @click.option("--offline", is_flag=True, help="Self-contained HTML that works without network.")
-@click.option("--basemap", default=None, metavar="PATH/{z}/{x}/{y}.png",
-              help="A local tile folder (for offline use).")
+@click.option("--basemap", default=None, metavar="TILES",
+              help="none, osm, esri, osm+esri (online; the default online), a {z}/{x}/{y} tile "
+              "folder (or PATH/{z}/{x}/{y}.png) or an .mbtiles file.  Local tiles covering the "
+              "map are inlined with --offline (and always from .mbtiles), up to "
+              "settings.basemap_inline_mb.")
 @click.option("--district", default=None,
               help="Only the minefields, releases, items and incidents of this district "
               "(any spelling).")
@@ -41,10 +44,13 @@ def command(ctx, output, as_of, revision, offline, basemap, district, handover, 
     from minemap._errors import UsageError
     from minemap.api import map_frames
     from minemap.render import page as render
+    from minemap.render.basemap import check_basemap
 
-    # Checked again by save_map; here so a large map is not rendered in vain.
+    # Checked again by save_map and render_map; here so a large map is not
+    # read and rendered in vain.
     if not Path(output).parent.is_dir():
         raise UsageError(f"output directory does not exist: {Path(output).parent}")
+    check_basemap(basemap, offline=offline)
     bar = ctx.with_resource(progress(ctx, "reading the store"))
     frames = map_frames(options.get_store(ctx), as_of=as_of, revision=revision)
     frames = render.filter_frames(frames, district=district, handover=handover, status=status,
