@@ -52,3 +52,7 @@ display_tolerance_m: float = 1.0
 
 #: Warn when a rendered map is larger than this many megabytes.
 html_budget_mb: float = 25.0
+
+#: A report text larger than this many bytes is refused before it is read:
+#: no published report comes near it (issue 15).
+report_max_bytes: int = 1_000_000
