@@ -74,7 +74,7 @@ _BETWEEN = tuple(
 )
 # A whole month: "in March", "for April 2022", "during the month of May".
 _MONTH_ONLY = re.compile(
-    rf"\b(?:(?:in|for|during|throughout|over)\s+(?:the\s+month\s+of\s+)?|month\s+of\s+)"
+    rf"\b(?i:(?:in|for|during|throughout|over)\s+(?:the\s+month\s+of\s+)?|month\s+of\s+)"
     rf"(?P<m>{_FULL_MONTH})(?:,?\s+(?P<y>{YEAR}))?(?!\s*\d)"
 )
 

@@ -35,11 +35,10 @@ __all__ = ["ReportReading", "read_report_text", "parse_report"]
 # Another period, or a total that is not the period's.
 _BACKGROUND = re.compile(
     r"\b(?:since|previously|earlier|so\s+far|to\s+date|until\s+now|up\s+to\s+now|thus\s+far"
-    r"|cumulative(?:ly)?|overall|altogether\s+since|in\s+total\s+since|this\s+year|last\s+year"
-    r"|the\s+year|this\s+month|last\s+month|the\s+month|monthly|annual|yearly"
-    r"|(?:previous|preceding|prior)\s+(?:week|period|month|year)|week\s+before"
-    r"|a\s+week\s+(?:earlier|before|ago)|beginning\s+of\s+(?:the\s+)?(?:year|month)"
-    r"|(?:in|during|of)\s+(?:19|20)\d{2}\b|as\s+a\s+whole|in\s+all)\b",
+    r"|cumulative(?:ly)?|overall|altogether|this\s+year|last\s+year|last\s+month"
+    r"|monthly|annual|yearly|(?:previous|preceding|prior)\s+(?:week|period|month|year)"
+    r"|week\s+before|a\s+week\s+(?:earlier|before|ago)|beginning\s+of\s+(?:the\s+)?(?:year|month)"
+    r"|(?:in|during|of|for)\s+(?:19|20)\d{2}\b|as\s+a\s+whole|bringing\s+the\s+total)\b",
     re.IGNORECASE,
 )
 # A date that is not the period's: a day, or a year on its own.
@@ -48,7 +47,7 @@ _OTHER_DATE = re.compile(
     r"|december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\b\.?\s*\d{1,2}(?!\d)"
     r"|(?<![\d.,])\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:January|February|March|April|May|June"
     r"|July|August|September|October|November|December)\b"
-    r"|\b(?:19|20)\d{2}\b(?!\s*(?:anti|unexploded|UXO|mines?|hectares?|ha\b))",
+    r"|\b(?:19|20)\d{2}\b"
 )
 # Mine incidents: their figures are not finds.
 _INCIDENT = re.compile(
@@ -56,24 +55,26 @@ _INCIDENT = re.compile(
     r"|casualt(?:y|ies)|incidents?|stepped\s+on|died|lost\s+(?:his|her|their)\s+li(?:fe|ves))\b",
     re.IGNORECASE,
 )
-# What follows these in a sentence compares with another period.
+# What follows these compares with another period.
 _COMPARISON = re.compile(
     r"\b(?:compared\s+(?:with|to)|as\s+against|versus|vs\.?|up\s+from|down\s+from"
     r"|as\s+opposed\s+to|whereas|while\s+in\s+the)\b",
     re.IGNORECASE,
 )
-# A sentence without a date that still speaks of the report's week.
+_MARKERS = (_BACKGROUND, _OTHER_DATE, _INCIDENT, _COMPARISON)
+# A sentence without a date that speaks of the report's period.
 _THIS_PERIOD = re.compile(
-    r"\b(?:(?:said|same|this|that|reporting|reported|given|above)\s+period"
+    r"\b(?:(?:said|same|this|reporting|reported|given|above)\s+period"
     r"|(?:this|last|past|the)\s+week|during\s+the\s+week|weekly\s+report)\b",
     re.IGNORECASE,
 )
-# A period marked as another: "the previous week (January 3-8)", "compared with …".
+# A period introduced as another: "the previous week (January 3-8)", "since …".
 _OTHER_PERIOD_BEFORE = re.compile(
-    r"(?:previous|preceding|prior|last\s+year|earlier|compared\s+(?:with|to)|against|since"
-    r"|previously|versus|from\s+the|week\s+before)\W{0,4}(?:\w+\W+){0,3}$",
+    r"\b(?:previous|preceding|prior|last\s+year|earlier|compared\s+(?:with|to)|since"
+    r"|previously|versus|week\s+before)\b\W{0,4}(?:\w+\W+){0,3}$",
     re.IGNORECASE,
 )
+_CLAUSE_START = re.compile(r"[,;:(\u2013\u2014]|\s-\s")
 _WHERE = re.compile(
     r"\b(?:operations?|conducted|carried\s+out|covered|took\s+place|performed|held"
     r"|continued|underway|worked|working|operated|operating|spanned|included|including"
@@ -108,9 +109,8 @@ class _Facts:
     sentence: Sentence
     periods: list[Period]
     mentions: list[Mention]
-    background: bool
-    incident: bool
-    comparison_at: int
+    cut: int = 0          # figures from here on are background, incident or comparison
+    about: bool = False   # the sentence is about the report's period
 
 
 def _blank(text: str, spans: list[tuple[int, int]]) -> str:
@@ -120,31 +120,135 @@ def _blank(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(chars)
 
 
-def _facts(s: Sentence, dateline) -> _Facts:
-    periods = find_periods(s.index, s.text, dateline)
-    mentions = find_mentions(s.index, s.text)
-    rest = _blank(s.text, [p.span for p in periods] + [m.span for m in mentions])
-    cmp_ = _COMPARISON.search(s.text)
-    return _Facts(
-        s, periods, mentions,
-        background=bool(_BACKGROUND.search(rest) or _OTHER_DATE.search(rest)),
-        incident=bool(_INCIDENT.search(s.text)),
-        comparison_at=cmp_.start() if cmp_ else len(s.text),
-    )
+def _cut(f: _Facts, after: int) -> int:
+    """Start of the first clause (from ``after`` on) that is background: another
+    date, "since", a cumulative total, an incident, a comparison."""
+    text = f.sentence.text
+    rest = _blank(text, [p.span for p in f.periods] + [m.span for m in f.mentions])
+    hits = [m.start() for rx in _MARKERS if (m := rx.search(rest, after))]
+    if not hits:
+        return len(text)
+    at = min(hits)
+    starts = [m.end() for m in _CLAUSE_START.finditer(rest, after, at)]
+    return max(starts, default=after)
 
 
 def _marked_other(f: _Facts, p: Period) -> bool:
-    """Whether a period is another one: in a background sentence, or introduced
-    as the previous week, a comparison, "since" …"""
+    """Whether a period is introduced as another ("the previous week (…)")."""
     before = f.sentence.text[max(0, p.span[0] - 60):p.span[0]]
-    if _OTHER_PERIOD_BEFORE.search(before) or p.span[0] >= f.comparison_at:
-        return True
-    blank = _blank(f.sentence.text, [q.span for q in f.periods] + [m.span for m in f.mentions])
-    return bool(_BACKGROUND.search(blank))
+    return bool(_OTHER_PERIOD_BEFORE.search(before))
 
 
 def _quote(text: str, limit: int = 100) -> str:
     return f"'{text}'" if len(text) <= limit else f"'{text[:limit - 1]}…'"
+
+
+def _choose_period(facts: list[_Facts]) -> tuple[_Facts, Period] | None:
+    """The report's period: the first range not introduced as another; a whole
+    month only when the text gives no such range."""
+    eligible = [(f, p) for f in facts for p in f.periods if not _marked_other(f, p)]
+    ranges = [fp for fp in eligible if not fp[1].whole_month]
+    return (ranges or eligible or [None])[0]
+
+
+def _contexts(facts: list[_Facts], period: Period) -> None:
+    """Mark the sentences about the report's period, and where their background starts.
+
+    A sentence naming the period is about it; one naming another period is not,
+    nor are those after it until the period is named again.  A sentence that is
+    background from its start is not about the period, and after it only a
+    sentence that refers back ("in the said period") is.
+    """
+    key = (period.start, period.end)
+    current: bool | None = None     # are undated sentences here about the period?
+    last_named: bool | None = None  # was the last period named the report's?
+    for f in facts:
+        own = [p for p in f.periods if (p.start, p.end) == key and not _marked_other(f, p)]
+        if own:
+            f.cut = _cut(f, own[0].span[0])
+            f.about = current = last_named = True
+            continue
+        f.cut = _cut(f, 0)
+        if f.periods:
+            f.about, current, last_named = False, False, False
+        elif f.cut == 0:
+            f.about, current = False, False
+        elif current or (_THIS_PERIOD.search(f.sentence.text[:f.cut]) and last_named is not False):
+            f.about = current = True
+        else:
+            f.about = False
+
+
+def _figures(facts: list[_Facts], period: Period, source: str, notes: list[str]
+             ) -> tuple[dict[str, Any], list[Problem], set[int]]:
+    """Each figure of the period, the refusals, and the sentences that gave one."""
+    record: dict[str, Any] = {}
+    problems: list[Problem] = []
+    gave: set[int] = set()
+    for kind, label in KINDS.items():
+        used: list[Mention] = []
+        for f in facts:
+            for m in f.mentions:
+                if m.kind != kind:
+                    continue
+                where = f"sentence {f.sentence.index + 1}"
+                if not f.about:
+                    notes.append(f"not about the period, ignored: {_quote(m.text)} in {where}")
+                elif m.span[0] >= f.cut:
+                    notes.append(f"background ignored: {_quote(m.text)} in {where}")
+                elif m.rounding:
+                    notes.append(f"rounding ignored: {_quote(m.text)} ({m.rounding}) in {where}")
+                else:
+                    used.append(m)
+        bad = [m for m in used if m.error]
+        if bad:
+            problems.append(Problem(source, None, f"{label} in {_quote(bad[0].text)}: "
+                                    f"{bad[0].error}"))
+            continue
+        values = list(dict.fromkeys(m.value for m in used))
+        if len(values) > 1:
+            a = next(m for m in used if m.value == values[0])
+            b = next(m for m in used if m.value == values[1])
+            problems.append(Problem(
+                source, None, f"two different values for the {label} of the period "
+                f"{period.start}..{period.end}: {_quote(a.text)} and {_quote(b.text)}"))
+            continue
+        record[kind] = used[0].value if used else None
+        if not used:
+            notes.append(f"{kind} = null: not stated for the period")
+        for m in used:
+            gave.add(m.sentence)
+            notes.append(f"{kind} = {m.value} from sentence {m.sentence + 1}: {_quote(m.text)}")
+    return record, problems, gave
+
+
+def _districts(facts: list[_Facts], pf: _Facts, gave: set[int], notes: list[str]
+               ) -> list[str] | None:
+    """The period's district list: from the period's sentence and those that gave
+    a figure, else from the other sentences about the period that say where."""
+    groups: dict[int, list[tuple[int, list[str], list[str]]]] = {0: [], 1: []}
+    for f in facts:
+        if not f.about:
+            continue
+        text = f.sentence.text[:f.cut]
+        names, ignored = districts_in(text)
+        if not (names or ignored):
+            continue
+        i = f.sentence.index
+        group = 0 if (f is pf or i in gave) else 1 if _WHERE.search(text) else None
+        if group is not None:
+            groups[group].append((i, names, ignored))
+    best = groups[0] if any(n for _, n, _ in groups[0]) else groups[1]
+    districts: list[str] = []
+    for i, names, ignored in best:
+        districts += [n for n in names if n not in districts]
+        for name in ignored:
+            notes.append(f"place name ignored (not a district): '{name}' in sentence {i + 1}")
+        if names:
+            notes.append(f"districts {', '.join(names)} from sentence {i + 1}")
+    if not districts:
+        notes.append("districts = null: no district list for the period")
+    return districts or None
 
 
 def read_report_text(text: str, *, source: str = "<text>") -> ReportReading:
@@ -174,12 +278,11 @@ def read_report_text(text: str, *, source: str = "<text>") -> ReportReading:
                       f"(settings.report_max_bytes = {limit:,}); not read")
     dateline, body, dl_notes = find_dateline(clean(text))
     notes += dl_notes
-    facts = [_facts(s, dateline.date if dateline else None) for s in split_sentences(body)]
+    day = dateline.date if dateline else None
+    facts = [_Facts(s, find_periods(s.index, s.text, day), find_mentions(s.index, s.text))
+             for s in split_sentences(body)]
 
-    # --- the report's period
-    eligible = [(f, p) for f in facts for p in f.periods if not _marked_other(f, p)]
-    ranges = [fp for fp in eligible if not fp[1].whole_month]
-    chosen = (ranges or eligible or [None])[0]
+    chosen = _choose_period(facts)
     if chosen is None:
         shown = "; ".join(_quote(p.text) for f in facts for p in f.periods)
         return refuse("no period found (expected e.g. 'from January 10 to 15', "
@@ -194,104 +297,19 @@ def read_report_text(text: str, *, source: str = "<text>") -> ReportReading:
                  f"{_quote(pf.sentence.text)}")
     for f in facts:
         for p in f.periods:
-            if p is not period and (p.start, p.end) != (period.start, period.end):
+            if (p.start, p.end) != (period.start, period.end) or _marked_other(f, p):
                 notes.append(f"other period ignored: {_quote(p.text)} in sentence "
                              f"{f.sentence.index + 1}")
-
-    # --- each sentence's context: True when it is about the report's period
-    about: dict[int, bool] = {}
-    current: bool | None = None
-    for f in facts:
-        i = f.sentence.index
-        same = [p for p in f.periods if (p.start, p.end) == (period.start, period.end)
-                and not _marked_other(f, p)]
-        if same:
-            about[i] = current = True
-        elif f.periods:
-            about[i] = False
-            current = False
-        elif f.background:
-            about[i] = False
-        elif current is None:
-            # Before any period: a lede about "this week" is the period's.
-            about[i] = bool(_THIS_PERIOD.search(f.sentence.text))
-        else:
-            about[i] = current
-
-    # --- figures
-    record: dict[str, Any] = {"date_start": period.start, "date_end": period.end}
-    problems: list[Problem] = []
-    gave: set[int] = set()
-    for kind, label in KINDS.items():
-        used: list[Mention] = []
-        for f in facts:
-            for m in f.mentions:
-                if m.kind != kind:
-                    continue
-                where = f"sentence {f.sentence.index + 1}"
-                if not about[f.sentence.index]:
-                    continue
-                if m.rounding:
-                    notes.append(f"rounding ignored: {_quote(m.text)} ({m.rounding}) in {where}")
-                elif kind != "cleared_ha" and f.incident:
-                    notes.append(f"incident figure ignored: {_quote(m.text)} in {where}")
-                elif m.span[0] >= f.comparison_at:
-                    notes.append(f"comparison ignored: {_quote(m.text)} in {where}")
-                else:
-                    used.append(m)
-        bad = [m for m in used if m.error]
-        if bad:
-            problems.append(Problem(source, None, f"{label} in {_quote(bad[0].text)}: "
-                                    f"{bad[0].error}"))
-            continue
-        values = list(dict.fromkeys(m.value for m in used))
-        if len(values) > 1:
-            a = next(m for m in used if m.value == values[0])
-            b = next(m for m in used if m.value == values[1])
-            problems.append(Problem(
-                source, None, f"two different values for the {label} of the period "
-                f"{period.start}..{period.end}: {_quote(a.text)} and {_quote(b.text)}"))
-            continue
-        if not used:
-            record[kind] = None
-            notes.append(f"{kind} = null: not stated for the period")
-            continue
-        record[kind] = used[0].value
-        for m in used:
-            gave.add(m.sentence)
-            notes.append(f"{kind} = {used[0].value} from sentence {m.sentence + 1}: "
-                         f"{_quote(m.text)}")
+    _contexts(facts, period)
+    figures, problems, gave = _figures(facts, period, source, notes)
     if problems:
         return ReportReading(None, problems, notes)
-
-    # --- districts: the period's sentence and those giving figures, else the
-    # other sentences about the period that say where the work was done.
-    groups: dict[int, list[tuple[int, list[str], list[str]]]] = {0: [], 1: []}
-    for f in facts:
-        i = f.sentence.index
-        if not about[i] or f.incident:
-            continue
-        names, ignored = districts_in(f.sentence.text)
-        if not (names or ignored):
-            continue
-        group = 0 if (f is pf or i in gave) else 1 if _WHERE.search(f.sentence.text) else None
-        if group is not None:
-            groups[group].append((i, names, ignored))
-    best = groups[0] if any(n for _, n, _ in groups[0]) else groups[1]
-    districts: list[str] = []
-    for i, names, ignored in best:
-        districts += [n for n in names if n not in districts]
-        for name in ignored:
-            notes.append(f"place name ignored (not a district): '{name}' in sentence {i + 1}")
-        if names:
-            notes.append(f"districts {', '.join(names)} from sentence {i + 1}")
-    record["districts"] = districts or None
-    if not districts:
-        notes.append("districts = null: no district list for the period")
-    record["source_file"] = source
-    order = ("date_start", "date_end", "districts", "found_ap", "found_at", "found_uxo",
-             "cleared_ha", "source_file")
-    return ReportReading({k: record[k] for k in order}, [], notes)
+    record = {
+        "date_start": period.start, "date_end": period.end,
+        "districts": _districts(facts, pf, gave, notes),
+        **figures, "source_file": source,
+    }
+    return ReportReading(record, [], notes)
 
 
 def parse_report(text: str, *, source: str = "<text>") -> dict[str, Any]:

@@ -94,7 +94,7 @@ def find_dateline(text: str) -> tuple[Dateline | None, str, list[str]]:
     the body: a headline's rounded figures are never read.  The dateline is,
     in this order of preference: a news dateline ("BAKU, Azerbaijan,
     December 15." at the start of a line), a "date …" or "Published …" line,
-    or the first full date in the leading lines.  A news dateline without a
+    or the earliest full date in the leading lines.  A news dateline without a
     year takes the year of a leading date with the same month and day.  Other
     dates (a site header, a crawl date) are page furniture and never set the
     year.
@@ -111,7 +111,7 @@ def find_dateline(text: str) -> tuple[Dateline | None, str, list[str]]:
             break
         head.append(i)
     published: tuple[date, int, int] | None = None   # date, line, end of the date
-    first: tuple[date, int] | None = None
+    leading: list[tuple[date, int]] = []
     news: tuple[re.Match[str], int] | None = None
     for i in [*head, *([prose] if prose is not None else [])]:
         line = lines[i]
@@ -121,11 +121,14 @@ def find_dateline(text: str) -> tuple[Dateline | None, str, list[str]]:
             notes.append(f"page furniture ignored: '{line.strip()[:80]}'")
         elif found and pub and found[1].start() <= pub.end() + 1 and published is None:
             published = (found[0], i, found[1].end())
-        elif found and first is None and i != prose:
-            first = (found[0], i)
+        elif found and i != prose:
+            leading.append((found[0], i))
         start = published[2] if published and published[1] == i else 0
         if news is None and (m := _NEWS.match(line, start)):
             news = (m, i)
+    # Several leading dates: a site header or a crawl shows the day the page was
+    # saved, which is never before the publication, so the earliest is the report's.
+    first = min(leading, default=None)
     chosen: Dateline | None = None
     if news is not None:
         m, i = news
@@ -133,8 +136,8 @@ def find_dateline(text: str) -> tuple[Dateline | None, str, list[str]]:
         day = int(re.match(r"\d+", m.group("d1") or m.group("d2")).group(0))  # type: ignore[union-attr]
         year = int(m.group("y")) if m.group("y") else None
         if year is None:
-            for cand in (published, first):
-                if cand and (cand[0].month, cand[0].day) == (mon, day):
+            for cand in ([published] if published else []) + leading:
+                if (cand[0].month, cand[0].day) == (mon, day):
                     year = cand[0].year
                     break
         try:
@@ -147,6 +150,9 @@ def find_dateline(text: str) -> tuple[Dateline | None, str, list[str]]:
         chosen = Dateline(published[0], lines[published[1]][:published[2]].strip())
     if chosen is None and first is not None:
         chosen = Dateline(first[0], lines[first[1]].strip())
+        for _d, i in leading:
+            if i != first[1]:
+                notes.append(f"page furniture ignored: '{lines[i].strip()[:80]}'")
     if chosen is not None:
         notes.insert(0, f"dateline: '{chosen.text}'"
                      + (f" = {chosen.date.isoformat()}" if chosen.date else " (no year)"))
