@@ -258,12 +258,24 @@ def reconcile(
 
 
 def reports(store: Store | PathLike | None = None) -> pd.DataFrame:
-    """The weekly report periods, ``districts`` as lists."""
+    """The weekly report periods, ``districts`` as lists (None when a report names none).
+
+    Counts are ``Int64`` and ``cleared_ha`` float, missing where the report
+    does not state the figure.
+    """
     st = open_store(store)
     frame = st.read("reports") if st.exists() else pd.DataFrame(
         columns=list(schema.REPORT_COLUMNS))
     frame = frame.drop(columns=["revision"], errors="ignore").copy()
-    frame["districts"] = [[d for d in str(x).split(";") if d] for x in frame["districts"]]
+    # The null rule (DESIGN §9): a figure not stated is missing, never 0, and a
+    # report that names no district has ``districts`` None.
+    frame["districts"] = [
+        [d for d in str(x).split(";") if d] or None if isinstance(x, str) else None
+        for x in frame["districts"]
+    ]
+    for col in ("found_ap", "found_at", "found_uxo"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").round().astype("Int64")
+    frame["cleared_ha"] = pd.to_numeric(frame["cleared_ha"], errors="coerce").astype("float64")
     return frame.sort_values(["date_start", "date_end"]).reset_index(drop=True)
 
 

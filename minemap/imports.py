@@ -831,14 +831,20 @@ def import_districts(
 
 
 def read_report_files(
-    sources: Sequence[PathLike] | PathLike,
+    sources: Sequence[PathLike] | PathLike, *, notes: list[str] | None = None,
 ) -> tuple[pd.DataFrame, list[Problem], list[Source]]:
-    """Read weekly report texts (or CSV) into period records."""
-    from minemap.readers.reports import read_reports
+    """Read weekly report texts (or CSV) into period records.
+
+    ``notes``, when given, receives how each text was read (for ``-v``):
+    which sentence gave which figure, and what was ignored.
+    """
+    from minemap.readers.reports import read_report_file
 
     frames, problems, provenance = [], [], []
-    for path, (frame, probs) in _read_each(sources, read_reports, problems):
+    for path, (frame, probs, how) in _read_each(sources, read_report_file, problems):
         problems += probs
+        if notes is not None:
+            notes += [f"{path.name}: {n}" for n in how]
         frames.append(frame)
         provenance.append(Source(path, path.name, sha256_file(path), "", ""))
     frame = (
@@ -855,10 +861,15 @@ def read_report_files(
 
 
 def import_report(
-    sources: Sequence[PathLike] | PathLike, *, store: Store | PathLike | None = None
+    sources: Sequence[PathLike] | PathLike, *, store: Store | PathLike | None = None,
+    notes: list[str] | None = None,
 ) -> tuple[ImportResult, list[Problem]]:
-    """Import weekly report texts or CSV (keyed by period; upserts)."""
-    frame, problems, provenance = read_report_files(sources)
+    """Import weekly report texts or CSV (keyed by period; upserts).
+
+    A figure a report does not state is stored as null, never 0.  ``notes``
+    as in :func:`read_report_files`; it is filled even when the import is refused.
+    """
+    frame, problems, provenance = read_report_files(sources, notes=notes)
     raise_for_problems(problems)
     plan = _plan("reports", {"reports": frame}, provenance)
     return _apply(_open(store), plan), problems

@@ -71,3 +71,7 @@ html_budget_mb: float = 25.0
 #: any ``.mbtiles``), in megabytes of page: zoom levels are added from the
 #: coarsest until the next would pass it, and a warning names those left out.
 basemap_inline_mb: float = 8.0
+
+#: A report text larger than this many bytes is refused before it is read:
+#: no published report comes near it (issue 15).
+report_max_bytes: int = 1_000_000

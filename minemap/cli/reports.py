@@ -36,8 +36,11 @@ def command(ctx, reconcile, as_of, as_json):
         totals = table[table["district"] == ""][list(_RECONCILE_SHOWN)].copy()
         for c in ("reported_ap", "reported_at", "reported_uxo"):
             totals[c] = totals[c].round().astype("Int64")
+        # A total over reports that do not all state a figure would compare a
+        # partial sum with the polygons of every period: left out.
+        partial = tuple(c for c in totals.columns if totals[c].isna().any())
         print_table(totals, title="weekly reports against the polygons and items",
-                    transpose=False)
+                    transpose=False, no_total=partial)
         return
     frame = reports(store)
     if as_of:
@@ -45,12 +48,29 @@ def command(ctx, reconcile, as_of, as_json):
 
         frame = frame[frame["date_end"] <= _as_of(as_of)]
     if as_json:
+        # The null rule: a figure the report does not state is null, never 0.
         records = [
-            {"date_start": r.date_start, "date_end": r.date_end, "districts": list(r.districts),
-             "found_ap": int(r.found_ap), "found_at": int(r.found_at),
-             "found_uxo": int(r.found_uxo), "cleared_ha": float(r.cleared_ha)}
+            {"date_start": r.date_start, "date_end": r.date_end,
+             "districts": list(r.districts) if r.districts is not None else None,
+             "found_ap": _int(r.found_ap), "found_at": _int(r.found_at),
+             "found_uxo": _int(r.found_uxo), "cleared_ha": _float(r.cleared_ha)}
             for r in frame.itertuples()
         ]
         click.echo(json.dumps(records, indent=1, ensure_ascii=False))
         return
-    print_table(frame.drop(columns=["source_file"]), title="weekly reports")
+    shown = frame.drop(columns=["source_file"])
+    shown["districts"] = [", ".join(d) if d else "" for d in shown["districts"]]
+    partial = tuple(c for c in shown.columns if shown[c].isna().any())
+    print_table(shown, title="weekly reports", no_total=partial)
+
+
+def _int(value) -> int | None:
+    import pandas as pd
+
+    return None if pd.isna(value) else int(value)
+
+
+def _float(value) -> float | None:
+    import pandas as pd
+
+    return None if pd.isna(value) else float(value)

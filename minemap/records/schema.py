@@ -99,9 +99,9 @@ REPORT_COLUMNS: dict[str, str] = {
     "date_start": "str",
     "date_end": "str",
     "districts": "str",        # canonical names joined by ";" in the store; a list in the API/JSON
-    "found_ap": "int",
-    "found_at": "int",
-    "found_uxo": "int",
+    "found_ap": "float",      # NaN when the report does not state it (never 0)
+    "found_at": "float",
+    "found_uxo": "float",
     "cleared_ha": "float",
     "source_file": "str",
 }
