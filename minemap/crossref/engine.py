@@ -42,6 +42,7 @@ from pyproj import Geod, Transformer
 
 from minemap import settings
 from minemap._errors import UsageError
+from minemap.geo.crs import utm_epsg
 from minemap.geo.districts import normalise
 from minemap.geo.geometry import area_ha, polygonal
 from minemap.records.schema import CROSSREF_COLUMNS, HANDOVER_COLUMNS
@@ -210,9 +211,7 @@ def _to_utm_transformer(epsg: int) -> Transformer:
     return Transformer.from_crs("EPSG:4326", f"EPSG:{epsg}", always_xy=True)
 
 
-def _utm_epsg(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    zone = (np.floor((lon + 180.0) / 6.0).astype(np.int64) % 60) + 1
-    return np.where(lat >= 0, 32600, 32700) + zone
+_utm_epsg = utm_epsg  # the one UTM-zone rule (minemap.geo.crs)
 
 
 def _project_utm(geoms: np.ndarray, epsg: np.ndarray) -> np.ndarray:
@@ -220,7 +219,6 @@ def _project_utm(geoms: np.ndarray, epsg: np.ndarray) -> np.ndarray:
     out = np.empty(len(geoms), dtype=object)
     for code in np.unique(epsg):
         sel = np.flatnonzero(epsg == code)
-        # Same zone rule as minemap.geo.crs.utm_crs, computed vectorised.
         t = _to_utm_transformer(int(code))
         out[sel] = shapely.transform(
             geoms[sel], lambda xy, t=t: np.column_stack(t.transform(xy[:, 0], xy[:, 1]))

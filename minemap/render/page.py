@@ -56,6 +56,7 @@ from minemap import __version__, settings
 from minemap._errors import DataError, Problem, UsageError
 from minemap.export.writers import prepare_geometries, to_geojson_dict
 from minemap.geo import districts as _districts
+from minemap.geo.crs import utm_epsg
 from minemap.records.schema import OUTCOMES, STATUSES
 
 __all__ = ["render_map", "save_map", "filter_frames", "display_geometry", "embed_json",
@@ -115,8 +116,7 @@ def _zones(geoms: np.ndarray) -> np.ndarray:
     b = shapely.bounds(geoms)
     lon = (b[:, 0] + b[:, 2]) / 2
     lat = (b[:, 1] + b[:, 3]) / 2
-    zone = (np.floor((lon + 180) / 6).astype(int) % 60) + 1
-    return np.where(lat >= 0, 32600, 32700) + zone
+    return utm_epsg(lon, lat)
 
 
 def _project(geoms: np.ndarray, t: Transformer) -> np.ndarray:
