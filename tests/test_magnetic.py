@@ -13,12 +13,12 @@ from hypothesis import strategies as st
 from pygeomag import GeoMag
 from pyproj import CRS, Geod, Transformer
 
+from minemap.geo.dates import model_date
 from minemap.geo.magnetic import (
     ModelRangeError,
     declination,
     declinations,
     grid_convergence,
-    parse_date,
 )
 
 
@@ -67,14 +67,18 @@ def test_out_of_range_refused(date):
         declination(46.9, 39.9, date)
 
 
-def test_parse_date():
-    assert parse_date("1993-08-20") == dt.date(1993, 8, 20)
-    assert parse_date("1993-08") == dt.date(1993, 8, 15)
-    assert parse_date("1993") == dt.date(1993, 7, 1)
-    assert parse_date(dt.date(2001, 2, 3)) == dt.date(2001, 2, 3)
-    for bad in ("1993-02-30", "20/08/1993", "", "93"):
+def test_model_date():
+    # The one date parser (minemap.geo.dates): "20/08/1993" is a date for every
+    # reader now, so the magnetic model accepts it too (issue 10 item 3).
+    assert model_date("1993-08-20") == dt.date(1993, 8, 20)
+    assert model_date("20.08.1993") == model_date("20/08/1993") == dt.date(1993, 8, 20)
+    assert model_date("1993-08") == dt.date(1993, 8, 15)
+    assert model_date("1993") == dt.date(1993, 7, 1)
+    assert model_date(dt.date(2001, 2, 3)) == dt.date(2001, 2, 3)
+    assert declination(46.93, 39.98, "1993") == declination(46.93, 39.98, dt.date(1993, 7, 1))
+    for bad in ("1993-02-30", "03/04/1993", "", "93", "1993-13"):
         with pytest.raises(ValueError):
-            parse_date(bad)
+            model_date(bad)
 
 
 @pytest.mark.parametrize(("epsg", "lon", "lat"), [(28408, 46.93, 39.99), (28408, 45.0, 40.0),

@@ -14,6 +14,8 @@ import numpy as np
 import shapely
 from pyproj import Geod, Transformer
 
+from minemap.geo.crs import utm_epsg
+
 GEOD = Geod(ellps="WGS84")
 
 
@@ -25,16 +27,6 @@ def _to_ll_transformer(epsg: int) -> Transformer:
 @lru_cache(maxsize=16)
 def _to_utm_transformer(epsg: int) -> Transformer:
     return Transformer.from_crs("EPSG:4326", f"EPSG:{epsg}", always_xy=True)
-
-
-def utm_epsg(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """EPSG codes of the WGS84 UTM zones of points (vectorised).
-
-    The same rule as :func:`minemap.geo.crs.utm_crs`, on arrays.
-    """
-    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-    zone = (np.floor((lon + 180.0) / 6.0).astype(np.int64) % 60) + 1
-    return np.where(lat >= 0, 32600, 32700) + zone
 
 
 def _xy(t: Transformer):

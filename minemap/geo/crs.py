@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 from pyproj import CRS, Transformer
 from pyproj.aoi import AreaOfInterest
 from pyproj.exceptions import CRSError
@@ -127,6 +128,28 @@ def _transformation_named(name: str, aoi: tuple[float, float, float, float]) -> 
     return _transformation(parse_crs(name).to_wkt(), aoi)
 
 
+def utm_epsg(lon, lat):
+    """EPSG code of the WGS84 UTM zone holding each point: the one UTM-zone rule.
+
+    Vectorised: arrays in, an ``int64`` array out; scalars in, an ``int`` out.
+    Zones are the plain 6° bands from 180° W (the Norway and Svalbard
+    exceptions of MGRS do not reach the area minemap maps); ``lat >= 0`` is
+    the northern hemisphere (EPSG:326zz), else the southern (EPSG:327zz).
+
+    Examples
+    --------
+    >>> utm_epsg(46.93, 39.98)
+    32638
+    >>> utm_epsg(np.array([44.9, 45.1]), np.array([40.0, -1.0])).tolist()
+    [32638, 32738]
+    """
+    lo = np.asarray(lon, dtype=float)
+    la = np.asarray(lat, dtype=float)
+    zone = (np.floor((lo + 180.0) / 6.0).astype(np.int64) % 60) + 1
+    code = np.where(la >= 0, 32600, 32700) + zone
+    return int(code) if code.ndim == 0 else code
+
+
 @lru_cache(maxsize=128)
 def _utm(code: int) -> CRS:
     return CRS.from_epsg(code)
@@ -140,5 +163,4 @@ def utm_crs(lon: float, lat: float) -> CRS:
     >>> utm_crs(46.93, 39.98).to_epsg()
     32638
     """
-    zone = int((lon + 180) // 6) % 60 + 1
-    return _utm((32600 if lat >= 0 else 32700) + zone)
+    return _utm(utm_epsg(lon, lat))

@@ -4,6 +4,8 @@ Records of the 1990s give magnetic bearings.  Unless the record states its
 declination (or a Soviet direction correction), the declination is computed
 from the International Geomagnetic Reference Field, IGRF-14 (``ppigrf``),
 which is valid from 1900-01-01 to 2030-01-01.  Dates outside are refused.
+Dates are read by :mod:`minemap.geo.dates` (a bare year or month is taken at
+the middle of its period, :func:`minemap.geo.dates.model_date`).
 
 IGRF interpolates its Gauss coefficients linearly in time between 5-year
 epochs, and the field is linear in the coefficients, so the field at any date
@@ -16,53 +18,20 @@ file each time); the result equals ``ppigrf.igrf`` at each date to rounding.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
 from pyproj import CRS, Proj
 
+from minemap.geo.dates import model_date
+
 #: IGRF-14 validity, inclusive.
 IGRF_START = dt.date(1900, 1, 1)
 IGRF_END = dt.date(2030, 1, 1)
 
-_ISO = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
-
-
 class ModelRangeError(ValueError):
     """A date outside the geomagnetic model's validity; the message is one line."""
-
-
-def parse_date(value: object) -> dt.date:
-    """Read a record date: ``1993-08-20``, ``1993-08`` or ``1993``.
-
-    A month without a day is taken as its 15th and a bare year as 1 July, the
-    middle of the period: the secular variation here is about 0.1° a year, so
-    the declination is then within 0.05° of that at any day of the year.
-
-    Raises
-    ------
-    ValueError
-        If the value is not such a date.
-    """
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = str(value).strip()
-    m = _ISO.fullmatch(text)
-    if not m:
-        raise ValueError(f"cannot read date {value!r} (use YYYY-MM-DD)")
-    year, month, day = int(m.group(1)), m.group(2), m.group(3)
-    try:
-        if month is None:
-            return dt.date(year, 7, 1)
-        if day is None:
-            return dt.date(year, int(month), 15)
-        return dt.date(year, int(month), int(day))
-    except ValueError:
-        raise ValueError(f"cannot read date {value!r}: no such day") from None
 
 
 def check_date(date: dt.date) -> None:
@@ -150,13 +119,13 @@ def declination(lon: float, lat: float, date: dt.date | str) -> float:
     4.7
     """
     if not isinstance(date, dt.date):
-        date = parse_date(date)
+        date = model_date(date)
     return float(declinations([lon], [lat], [date])[0])
 
 
 @lru_cache(maxsize=64)
-def _proj(crs_wkt: str) -> Proj:
-    return Proj(CRS.from_wkt(crs_wkt))
+def _proj(crs_text: str) -> Proj:
+    return Proj(CRS.from_user_input(crs_text))
 
 
 def grid_convergence(crs: CRS, lon: float, lat: float) -> float:
@@ -173,4 +142,7 @@ def grid_convergence(crs: CRS, lon: float, lat: float) -> float:
     lon, lat
         Geodetic coordinates in the CRS's own geodetic datum (degrees).
     """
-    return float(_proj(crs.to_wkt()).get_factors(lon, lat).meridian_convergence)
+    # Keyed by the text the CRS was made from: WKT costs ~1 ms per call, and
+    # a traverse file asks once per record.
+    key = crs.srs or crs.to_wkt()
+    return float(_proj(key).get_factors(lon, lat).meridian_convergence)

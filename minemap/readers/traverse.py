@@ -52,7 +52,8 @@ from pyproj.exceptions import CRSError
 from minemap import settings
 from minemap._errors import Problem, UsageError
 from minemap.geo import angles, magnetic
-from minemap.geo.crs import Transformation, to_wgs84
+from minemap.geo.crs import Transformation, to_wgs84, utm_epsg
+from minemap.geo.dates import parse_date, parse_record_date
 from minemap.geo.districts import normalise
 from minemap.geo.geometry import area_ha, orient, polygonal
 from minemap.records import schema as sc
@@ -354,7 +355,7 @@ class _Plane:
 
     def convergence(self, x: float, y: float) -> float:
         lon, lat = self.to_geog.transform(x, y)
-        return float(self.proj.get_factors(lon, lat).meridian_convergence)
+        return magnetic.grid_convergence(self.crs, lon, lat)
 
 
 @lru_cache(maxsize=128)
@@ -598,8 +599,7 @@ def _parse_record(data: object, raw: str, index: int, ctx: _Ctx) -> _Spec | None
     laid_text, laid = "", None
     if not _missing(data.get("laid_date")):
         try:
-            laid = magnetic.parse_date(data["laid_date"])
-            laid_text = str(data["laid_date"]).strip()
+            laid_text, laid = parse_record_date(data["laid_date"])
         except ValueError as exc:
             ctx.error(name, f"laid_date: {exc}", line=line)
 
@@ -878,10 +878,7 @@ def _parse_ref(ref: object, name: str, line: int | None, ctx: _Ctx) -> _Ref | No
 
 
 def _utm_name(lon: float, lat: float) -> str:
-    # The zone arithmetic of minemap.geo.crs.utm_crs, without its database query
-    # (~0.1 s a call, and its answer is this same code).
-    zone = int((lon + 180) // 6) % 60 + 1
-    return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
+    return f"EPSG:{utm_epsg(lon, lat)}"
 
 
 def _ref_mgrs(text: str, name: str, line: int | None, ctx: _Ctx) -> _Ref:
@@ -1241,7 +1238,7 @@ def _read(
     hdate = None
     if handover_date is not None and str(handover_date).strip():
         try:
-            hdate = magnetic.parse_date(handover_date)
+            hdate = parse_date(handover_date)
         except ValueError as exc:
             raise UsageError(f"handover date: {exc}") from None
     ctx = _Ctx(name, handover, hdate, aoi, accept_misclosure)

@@ -19,6 +19,7 @@ from pyproj import Geod
 
 from minemap import settings
 from minemap._errors import Problem
+from minemap.geo.dates import parse_date, parse_record_date
 from minemap.geo.districts import normalise
 from minemap.geo.geometry import area_ha, orient, to_utm
 
@@ -351,62 +352,13 @@ def duplicates(ids: list[str], name: str, what: str = "record id") -> list[Probl
     return out
 
 
-_DAY_FIRST = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})[./-](\d{4})\s*$")
-
-
-def parse_date(value: object) -> _dt.date | None:
-    """An ISO date, or a day-first ``dd.mm.yyyy`` / ``dd/mm/yyyy`` date.
-
-    Raises
-    ------
-    ValueError
-        With a message saying why, when the value is not a date or is
-        ambiguous (``03/04/2022``: both parts could be the month).
-
-    Examples
-    --------
-    >>> parse_date("2022-01-15"), parse_date("15.01.2022")
-    (datetime.date(2022, 1, 15), datetime.date(2022, 1, 15))
-    """
-    try:
-        # None, NaN and pandas' NaT (a datetime subclass, so checked first):
-        # a missing date is missing, never the text "NaT".
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    if isinstance(value, _dt.datetime):
-        return value.date()
-    if isinstance(value, _dt.date):
-        return value
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    text = str(value).strip()
-    # GDAL's readers give a missing date as "NaT" when dates are read as text.
-    if not text or text in ("NaT", "nan", "NaN", "None", "null"):
-        return None
-    try:
-        return _dt.date.fromisoformat(text[:10])
-    except ValueError:
-        pass
-    m = _DAY_FIRST.match(text)
-    if not m:
-        raise ValueError(f"{text!r} is not a date (use ISO YYYY-MM-DD)")
-    a, b, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
-    sep = text.strip()[len(m.group(1))]
-    if sep != "." and a <= 12 and b <= 12 and a != b:
-        raise ValueError(
-            f"{text!r} is ambiguous (day {a} month {b}, or month {a} day {b}); use ISO YYYY-MM-DD"
-        )
-    try:
-        return _dt.date(y, b, a)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a valid day-first date; use ISO YYYY-MM-DD") from None
-
-
 def dates(frame: pd.DataFrame, column: str, name: str, names: list[str],
-          *, required: bool = False) -> tuple[list[str], list[Problem]]:
-    """ISO strings for a date column (``""`` when blank)."""
+          *, required: bool = False, partial: bool = False) -> tuple[list[str], list[Problem]]:
+    """ISO strings for a date column (``""`` when blank).
+
+    ``partial=True`` also accepts ``YYYY`` and ``YYYY-MM`` (a record's
+    ``laid_date``; :func:`minemap.geo.dates.parse_record_date`), kept as written.
+    """
     if column not in frame:
         if required:
             return [""] * len(frame), [Problem(name, None, f"no {column!r} column")]
@@ -414,7 +366,11 @@ def dates(frame: pd.DataFrame, column: str, name: str, names: list[str],
     out, problems = [], []
     for i, v in enumerate(frame[column].tolist()):
         try:
-            d = parse_date(v)
+            if partial:
+                shown, d = parse_record_date(v)
+            else:
+                d = parse_date(v)
+                shown = d.isoformat() if d else ""
         except ValueError as exc:
             problems.append(Problem(name, names[i], f"{column}: {exc}"))
             out.append("")
@@ -424,7 +380,7 @@ def dates(frame: pd.DataFrame, column: str, name: str, names: list[str],
         elif d is not None and d > _dt.date.today():
             problems.append(Problem(name, names[i], f"{column} {d} is in the future",
                                     "warning"))
-        out.append(d.isoformat() if d else "")
+        out.append(shown)
     return out, problems
 
 

@@ -31,7 +31,7 @@ from minemap import settings, styles
 from minemap._errors import DataError, Problem, UsageError
 from minemap.export.writers import prepare_geometries, to_geojson_dict
 from minemap.geo import districts as _districts
-from minemap.geo.crs import utm_crs
+from minemap.geo.crs import utm_epsg
 from minemap.records.schema import OUTCOMES, STATUSES
 
 __all__ = ["embed_json", "display_geometry", "palette", "build_payload", "DENSITY_BREAKS"]
@@ -98,13 +98,9 @@ def embed_json(obj: Any) -> str:
 # ----------------------------------------------------------------- geometry
 
 def _zones(geoms: np.ndarray) -> np.ndarray:
-    """EPSG code of the UTM zone of each geometry's centre (the rule is geo.crs.utm_crs)."""
+    """EPSG code of the UTM zone of each geometry's centre (the one rule: geo.crs.utm_epsg)."""
     b = shapely.bounds(geoms)
-    lon = (b[:, 0] + b[:, 2]) / 2
-    lat = (b[:, 1] + b[:, 3]) / 2
-    crs = [utm_crs(x, y) for x, y in zip(lon.tolist(), lat.tolist())]
-    codes = {id(c): c.to_epsg() for c in {id(c): c for c in crs}.values()}
-    return np.array([codes[id(c)] for c in crs], dtype=int)
+    return np.asarray(utm_epsg((b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2), dtype=int)
 
 
 def _project(geoms: np.ndarray, t: Transformer) -> np.ndarray:
