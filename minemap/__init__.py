@@ -52,17 +52,17 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from minemap.api import (
         apply_offsets,
         crossref,
-        offsets,
-        remaining,
-        suspects,
         export,
         layer_frame,
         map_frames,
         minefield_table,
+        offsets,
         open_store,
         reconcile,
+        remaining,
         render_map,
         reports,
+        suspects,
     )
     from minemap.imports import (
         import_clearance,
