@@ -20,7 +20,7 @@ import pandas as pd
 from minemap._errors import UsageError
 from minemap.crossref.offsets import Offset, estimate_offsets, shift_geometries
 from minemap.geo.geometry import area_ha
-from minemap.store.gpkg import Store
+from minemap.store import Store
 
 __all__ = ["apply_offsets", "offsets", "suspects"]
 

@@ -943,7 +943,7 @@ def test_remaining_through_the_api_matches_the_pure_function(tmp_path):
     import minemap
     from minemap.crossref.remaining import remaining_hazard
     from minemap.imports import import_clearance, import_records
-    from minemap.store.gpkg import Store
+    from minemap.store import Store
     from tests.conftest import feature, write_geojson
 
     f = write_geojson(tmp_path / "f.geojson", [

@@ -171,7 +171,7 @@ def test_cli_reports_and_apply_records_a_revertible_revision(tmp_path, sk42_case
     import json
 
     from minemap.api import crossref
-    from minemap.store.gpkg import Store
+    from minemap.store import Store
 
     true_ll, recorded, finds_ll = sk42_case
     store = _store_case(tmp_path, recorded, finds_ll)

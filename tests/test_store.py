@@ -237,7 +237,7 @@ def test_handover_date_carries_over_and_validate_takes_it(tmp_path, store_path, 
 def test_unwritable_store_says_which_and_stays_whole(tmp_path, store_path, monkeypatch):
     """A store that cannot be written (here: locked past the wait) is named, unchanged."""
     import minemap.store.gpkg as store_module
-    from minemap.store.gpkg import StoreError
+    from minemap.store import StoreError
 
     import_records([fields_file(tmp_path / "a.geojson", 2)], handover="h", store=store_path)
     before = _snapshot(store_path)

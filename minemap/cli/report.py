@@ -12,7 +12,7 @@ import click
 from minemap._errors import Problem, problem_kind
 
 if TYPE_CHECKING:  # the store pulls in geopandas; only its type is needed here
-    from minemap.store.gpkg import ImportResult
+    from minemap.store import ImportResult
 
 #: Warnings of one kind printed before the rest are summed up in one line.
 SHOWN_PER_KIND = 20
