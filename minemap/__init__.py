@@ -14,6 +14,7 @@ from minemap._errors import DataError, MinemapError, Problem, UsageError
 from minemap.api import (
     crossref,
     export,
+    history_diff,
     layer_frame,
     map_frames,
     minefield_table,
@@ -21,6 +22,7 @@ from minemap.api import (
     reconcile,
     render_map,
     reports,
+    revert,
 )
 from minemap.imports import (
     import_clearance,
@@ -40,8 +42,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DataError", "MinemapError", "Problem", "Store", "UsageError", "crossref", "export",
-    "import_clearance", "import_districts", "import_incidents", "import_records",
+    "history_diff", "import_clearance", "import_districts", "import_incidents", "import_records",
     "import_report", "layer_frame", "map_frames", "minefield_table", "open_store",
     "read_clearance", "read_districts", "read_incidents", "read_records", "reconcile",
-    "render_map", "reports", "settings", "validate", "__version__",
+    "render_map", "reports", "revert", "settings", "validate", "__version__",
 ]

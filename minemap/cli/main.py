@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "map": "map",
     "export": "export",
     "history": "history",
+    "revert": "revert",
     "info": "info",
     "validate": "validate",
     "demo": "demo",

@@ -277,14 +277,20 @@ class _Writer(_View, StoreWriter):
         super().__init__(conn, location)
         self._dirty: set[str] = set()
 
-    def current_hashes(self, layer: str, *, handover: str | None = None) -> pd.DataFrame:
+    def current_hashes(self, layer: str, *, handover: str | None = None,
+                       revision: int | None = None) -> pd.DataFrame:
         spec = LAYERS[layer]
         keycols = ", ".join(f'"{k}"' for k in spec.key)
-        sql = f"SELECT fid, {keycols}, content_hash FROM {layer}_versions WHERE rev_to IS NULL"
+        sql = f"SELECT fid, {keycols}, content_hash FROM {layer}_versions WHERE "
         params: tuple = ()
+        if revision is None:
+            sql += "rev_to IS NULL"
+        else:
+            sql += "rev_from <= ? AND (rev_to IS NULL OR rev_to > ?)"
+            params = (revision, revision)
         if handover is not None:
             sql += " AND handover = ?"
-            params = (handover,)
+            params += (handover,)
         rows = self.conn.execute(sql, params).fetchall()
         return pd.DataFrame(rows, columns=["row_id", *spec.key, "content_hash"])
 
