@@ -443,3 +443,14 @@ def history_diff(
     _require(st)
     with st.snapshot() as view:
         return record_diff(view, revision)
+
+
+def upgrade_store(store: Store | PathLike | None = None) -> str | None:
+    """Migrate a store written by an older minemap to this version's schema.
+
+    The old store is kept as a backup file beside it (its name is returned);
+    ``None`` means the store was already current.  Other commands refuse an
+    older store with a one-line message that names this function's command,
+    ``minemap upgrade-store``.
+    """
+    return open_store(store).upgrade()

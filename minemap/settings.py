@@ -52,3 +52,7 @@ display_tolerance_m: float = 1.0
 
 #: Warn when a rendered map is larger than this many megabytes.
 html_budget_mb: float = 25.0
+
+#: Seconds an import waits for a store locked by another program (a QGIS edit
+#: session, another import) before it gives up, writing nothing.
+lock_timeout_s: float = 30.0

@@ -11,6 +11,7 @@ DESIGN_COMMANDS = {
     "import-records", "import-clearance", "import-report", "import-districts",
     "import-incidents", "reports", "crossref", "map", "export", "history", "info", "validate",
     "demo", "revert",
+    "upgrade-store",  # issue 15 item 10 (not in DESIGN §5's table)
 }
 
 

@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "export": "export",
     "history": "history",
     "revert": "revert",
+    "upgrade-store": "upgrade_store",
     "info": "info",
     "validate": "validate",
     "demo": "demo",

@@ -364,6 +364,16 @@ class StoreBackend(ABC):
         except NothingChanged as done:
             return done.result
 
+    def upgrade(self) -> str | None:
+        """Migrate a store of an older minemap to this one's schema, keeping a backup.
+
+        Returns
+        -------
+        str or None
+            Where the backup is; ``None`` when the store was already current.
+        """
+        return None
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.location!r})"
 
