@@ -11,6 +11,7 @@ The Python API mirrors the command line::
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING
 
 from minemap import settings
@@ -21,31 +22,17 @@ __version__ = "0.1.0"
 # The API is imported on first use (PEP 562), not with the package: the
 # command line imports ``minemap`` for ``--version`` and ``--help``, which
 # must not pay for geopandas, pyproj and folium.
+_API = ("apply_offsets", "crossref", "export", "history_diff", "layer_frame", "map_frames",
+        "minefield_table", "offsets", "open_store", "reconcile", "remaining", "render_map",
+        "reports", "revert", "sheet", "suspects")
+_IMPORTS = ("import_clearance", "import_districts", "import_incidents", "import_records",
+            "import_report", "read_clearance", "read_districts", "read_incidents",
+            "read_records", "validate")
 _LAZY: dict[str, str] = {
-    "apply_offsets": "minemap.api",
-    "crossref": "minemap.api",
-    "offsets": "minemap.api",
-    "remaining": "minemap.api",
-    "suspects": "minemap.api",
-    "export": "minemap.api",
-    "layer_frame": "minemap.api",
-    "map_frames": "minemap.api",
-    "minefield_table": "minemap.api",
-    "open_store": "minemap.api",
-    "reconcile": "minemap.api",
-    "render_map": "minemap.api",
-    "reports": "minemap.api",
-    "import_clearance": "minemap.imports",
-    "import_districts": "minemap.imports",
-    "import_incidents": "minemap.imports",
-    "import_records": "minemap.imports",
-    "import_report": "minemap.imports",
-    "read_clearance": "minemap.imports",
-    "read_districts": "minemap.imports",
-    "read_incidents": "minemap.imports",
-    "read_records": "minemap.imports",
-    "validate": "minemap.imports",
+    **dict.fromkeys(_API, "minemap.api"),
+    **dict.fromkeys(_IMPORTS, "minemap.imports"),
     "Store": "minemap.store",
+    "copy_store": "minemap.store.copy",
 }
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
@@ -53,6 +40,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         apply_offsets,
         crossref,
         export,
+        history_diff,
         layer_frame,
         map_frames,
         minefield_table,
@@ -62,6 +50,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         remaining,
         render_map,
         reports,
+        revert,
+        sheet,
         suspects,
     )
     from minemap.imports import (
@@ -77,16 +67,15 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         validate,
     )
     from minemap.store import Store
+    from minemap.store.copy import copy_store
 
 
 def _unshadow() -> None:
     # ``minemap.crossref`` and ``minemap.export`` name both a function of the
     # API and a subpackage.  Importing a subpackage binds its name on this
-    # module; importing both (they are light) now, and dropping the binding,
-    # lets the name reach ``__getattr__`` and so mean the function, as it
-    # did when this module imported the API eagerly.
-    import importlib
-
+    # module; importing both now (their __init__ modules are lazy, so this is
+    # cheap) and dropping the binding lets the name reach ``__getattr__`` and
+    # so mean the function.
     for name in ("crossref", "export"):
         importlib.import_module(f"minemap.{name}")
         globals().pop(name, None)
@@ -99,8 +88,6 @@ def __getattr__(name: str):
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'minemap' has no attribute {name!r}")
-    import importlib
-
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value  # later look-ups skip this function
     return value
@@ -110,11 +97,5 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-__all__ = [
-    "DataError", "MinemapError", "Problem", "Store", "UsageError", "apply_offsets", "crossref",
-    "export", "offsets", "suspects",
-    "import_clearance", "import_districts", "import_incidents", "import_records",
-    "import_report", "layer_frame", "map_frames", "minefield_table", "open_store",
-    "read_clearance", "read_districts", "read_incidents", "read_records", "reconcile",
-    "remaining", "render_map", "reports", "settings", "validate", "__version__",
-]
+__all__ = ["DataError", "MinemapError", "Problem", "UsageError", "settings", "__version__",
+           *_LAZY]

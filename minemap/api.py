@@ -511,3 +511,68 @@ def render_map(
     frames = map_frames(store, as_of=as_of, revision=revision)
     return render.render_map(frames.pop("minefields"), **frames, offline=offline,
                              basemap=basemap, **options)
+
+
+def revert(
+    to: int,
+    *,
+    store: Store | PathLike | None = None,
+    handover: str | None = None,
+    kind: str | None = None,
+):
+    """Make a new revision whose state equals revision ``to`` (DESIGN §5 "Undo").
+
+    Parameters
+    ----------
+    to
+        The revision to return to (0: before the first import).
+    store
+        Store or its path.
+    handover, kind
+        The scope: one handover's records, one kind of import, or (neither)
+        the whole store.  Nothing is deleted: the revert is itself a
+        revision, and ``history`` shows it.
+
+    Returns
+    -------
+    ImportResult
+        The new revision with the ids added, changed and removed (a no-op
+        when the scope already equals revision ``to``).
+    """
+    from minemap.crossref.refresh import refresh_crossref
+
+    st = open_store(store)
+    _require(st)
+    return st.revert(to, handover=handover, kind=kind, refresh=refresh_crossref)
+
+
+def history_diff(
+    store: Store | PathLike | None = None, *, revision: int | None = None
+) -> pd.DataFrame:
+    """Per minefield record, what a revision changed (the latest by default).
+
+    Returns
+    -------
+    DataFrame
+        ``revision, handover, record_id, change`` (added, changed or
+        removed), ``mines_ap``/``mines_at``/``mines_total``/``area_ha`` before and
+        after, and ``hausdorff_m``: how far the perimeter moved, in ground
+        metres (both geometries projected to the field's UTM zone).
+    """
+    from minemap.store.undo import record_diff
+
+    st = open_store(store)
+    _require(st)
+    with st.snapshot() as view:
+        return record_diff(view, revision)
+
+
+def upgrade_store(store: Store | PathLike | None = None) -> str | None:
+    """Migrate a store written by an older minemap to this version's schema.
+
+    The old store is kept as a backup file beside it (its name is returned);
+    ``None`` means the store was already current.  Other commands refuse an
+    older store with a one-line message that names this function's command,
+    ``minemap upgrade-store``.
+    """
+    return open_store(store).upgrade()

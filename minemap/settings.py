@@ -75,3 +75,7 @@ basemap_inline_mb: float = 8.0
 #: A report text larger than this many bytes is refused before it is read:
 #: no published report comes near it (issue 15).
 report_max_bytes: int = 1_000_000
+
+#: Seconds an import waits for a store locked by another program (a QGIS edit
+#: session, another import) before it gives up, writing nothing.
+lock_timeout_s: float = 30.0

@@ -10,7 +10,8 @@ from minemap.cli.main import COMMANDS, cli
 DESIGN_COMMANDS = {
     "import-records", "import-clearance", "import-report", "import-districts",
     "import-incidents", "reports", "crossref", "map", "export", "history", "info", "validate",
-    "demo", "offsets", "suspects",
+    "demo", "offsets", "suspects", "revert", "sheet", "copy-store",
+    "upgrade-store",  # issue 15 item 10 (not in DESIGN §5's table)
 }
 
 

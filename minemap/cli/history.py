@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 
 import click
+import pandas as pd
 
 from minemap.cli import options
 
@@ -14,11 +16,17 @@ _FIELDS = ("revision", "kind", "handover", "sources", "sha256", "imported_at", "
 
 @click.command("history")
 @click.option("--handover", default=None, help="Only this handover's revisions.")
+@click.option("--diff", "diff", type=int, is_flag=False, flag_value=0, default=None,
+              metavar="[N]", help="Per record, what revision N changed (default: the latest):"
+              " counts, area and how far the geometry moved.")
 @options.json_opt
 @click.pass_context
-def command(ctx, handover, as_json):
+def command(ctx, handover, diff, as_json):
     """Revisions, with what each added, changed and removed."""
     store = options.get_store(ctx)
+    if diff is not None:
+        _print_diff(store, diff or None, handover, as_json)
+        return
     revs = store.revisions(handover=handover)
     if as_json:
         click.echo(json.dumps([{k: r[k] for k in _FIELDS} for r in revs], indent=2,
@@ -29,14 +37,48 @@ def command(ctx, handover, as_json):
         return
     for r in revs:
         what = f"{r['kind']} {r['handover']}".strip()
+        if r["kind"] == "revert":
+            what = r["message"]
         click.echo(
             f"{r['revision']:>4}  {r['imported_at']}  {what}: +{len(r['added'])}"
-            f" ~{len(r['changed'])} -{len(r['removed'])}  {', '.join(r['sources'])}"
+            f" ~{len(r['changed'])} -{len(r['removed'])}  {', '.join(r['sources'])}".rstrip()
         )
         if ctx.obj["verbose"]:
             for key in ("added", "changed", "removed"):
                 if r[key]:
                     click.echo(f"      {key}: {', '.join(map(str, r[key]))}")
-            click.echo(f"      sha256: {', '.join(r['sha256'])}")
+            if r["sha256"]:
+                click.echo(f"      sha256: {', '.join(r['sha256'])}")
             if r["transformation"]:
                 click.echo(f"      transformation: {' | '.join(r['transformation'])}")
+
+
+def _num(value, fmt: str) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return format(int(value) if fmt == "d" else float(value), fmt)
+
+
+def _print_diff(store, revision: int | None, handover: str | None, as_json: bool) -> None:
+    from minemap.api import history_diff
+
+    table = history_diff(store, revision=revision)
+    if handover is not None:
+        table = table[table["handover"] == handover]
+    if as_json:
+        rows = json.loads(table.to_json(orient="records"))
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not len(table):
+        click.echo("no minefield record changed in that revision")
+        return
+    click.echo(f"revision {int(table['revision'].iloc[0])}:")
+    for r in table.itertuples(index=False):
+        moved = "" if r.change != "changed" else f", moved {_num(r.hausdorff_m, '.1f')} m"
+        click.echo(
+            f"  {r.handover} {r.record_id} {r.change}: mines {_num(r.mines_total_before, 'd')}"
+            f" -> {_num(r.mines_total_after, 'd')} (AP {_num(r.mines_ap_before, 'd')} ->"
+            f" {_num(r.mines_ap_after, 'd')}, AT {_num(r.mines_at_before, 'd')} ->"
+            f" {_num(r.mines_at_after, 'd')}), area {_num(r.area_ha_before, '.2f')} ->"
+            f" {_num(r.area_ha_after, '.2f')} ha{moved}"
+        )

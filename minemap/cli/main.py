@@ -24,6 +24,8 @@ COMMANDS: dict[str, str] = {
     "map": "map",
     "export": "export",
     "history": "history",
+    "revert": "revert",
+    "upgrade-store": "upgrade_store",
     "info": "info",
     "validate": "validate",
     "demo": "demo",

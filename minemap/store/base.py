@@ -189,10 +189,12 @@ class StoreWriter(StoreView):
     """
 
     @abstractmethod
-    def current_hashes(self, layer: str, *, handover: str | None = None) -> pd.DataFrame:
+    def current_hashes(self, layer: str, *, handover: str | None = None,
+                       revision: int | None = None) -> pd.DataFrame:
         """Current rows: ``row_id`` (the backend's), the key columns, ``content_hash``.
 
-        ``handover`` limits them to one handover (layers with a handover).
+        ``handover`` limits them to one handover (layers with a handover);
+        ``revision`` gives the rows valid at that revision instead.
         """
 
     @abstractmethod
@@ -334,6 +336,43 @@ class StoreBackend(ABC):
                 return apply_plan(writer, plan, refresh)
         except NothingChanged as done:
             return done.result
+
+    def revert(self, to: int, *, handover: str | None = None, kind: str | None = None,
+               refresh: Refresh | None = None) -> ImportResult:
+        """A new revision whose state equals revision ``to`` for a scope.
+
+        Parameters
+        ----------
+        to
+            The revision to go back to (0: the empty store).
+        handover, kind
+            The scope: one handover's records, one kind, or the whole store.
+        refresh
+            As for :meth:`apply`.
+
+        Returns
+        -------
+        ImportResult
+            The new revision and the ids it added, changed and removed; a
+            no-op when the scope already equals revision ``to``.
+        """
+        from minemap.store.undo import apply_revert
+
+        try:
+            with self.transaction() as writer:
+                return apply_revert(writer, to, handover=handover, kind=kind, refresh=refresh)
+        except NothingChanged as done:
+            return done.result
+
+    def upgrade(self) -> str | None:
+        """Migrate a store of an older minemap to this one's schema, keeping a backup.
+
+        Returns
+        -------
+        str or None
+            Where the backup is; ``None`` when the store was already current.
+        """
+        return None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.location!r})"

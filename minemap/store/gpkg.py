@@ -29,6 +29,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import struct
+import sys
+import time
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,10 +41,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from minemap import settings
 from minemap._errors import UsageError
 from minemap.records import schema
 from minemap.store import gpkg_schema
 from minemap.store.base import BBox, StoreBackend, StoreError, StoreView, StoreWriter, iter_chunks
+from minemap.store.gpkg_schema import history as _hist
+from minemap.store.gpkg_schema import rtree as _rtree
 from minemap.store.revisions import (
     LAYERS,
     REVISION_COLUMNS,
@@ -57,8 +62,9 @@ from minemap.store.revisions import (
 
 DEFAULT_STORE = "minemap.gpkg"
 
-#: Seconds an import waits for another import to finish.
-LOCK_TIMEOUT_S = 600.0
+#: Why an import gave up waiting (DESIGN §10).
+LOCKED = ("store is locked by another program (an open QGIS edit session?); nothing was"
+          " written")
 
 # Bound parameters per statement, well under SQLite's limit.
 _CHUNK = 900
@@ -171,11 +177,11 @@ class _View(StoreView):
         return frame
 
     def _bbox_fids(self, layer: str, boxes: np.ndarray) -> np.ndarray:
-        if not self._has(f"{layer}_versions_bbox"):
+        if not self._has(_rtree(_hist(layer))):
             return np.array([], dtype=np.int64)
         out: set[int] = set()
         sql = (
-            f"SELECT id FROM {layer}_versions_bbox WHERE maxx >= ? AND minx <= ?"
+            f"SELECT id FROM {_rtree(_hist(layer))} WHERE maxx >= ? AND minx <= ?"
             " AND maxy >= ? AND miny <= ?"
         )
         for x0, y0, x1, y1 in boxes.tolist():
@@ -184,12 +190,12 @@ class _View(StoreView):
 
     def _select(self, layer: str, revision: int, conds: list[tuple[str, list]]):
         spec = LAYERS[layer]
-        if not self._has(f"{layer}_versions") or any(not v for _, v in conds):
+        if not self._has(_hist(layer)) or any(not v for _, v in conds):
             return layer_frame(layer, [], None)
         names = ", ".join(f'"{c}"' for c in spec.columns)
         geom = ", geom" if spec.geometry_type else ""
         base = (
-            f"SELECT fid{geom}, {names}, rev_from FROM {layer}_versions"
+            f"SELECT fid{geom}, {names}, rev_from FROM {_hist(layer)}"
             " WHERE rev_from <= ? AND (rev_to IS NULL OR rev_to > ?)"
         )
         # The longest list is split into chunks; the others go whole.
@@ -215,12 +221,12 @@ class _View(StoreView):
     def changes(self, layer: str, revision: int) -> pd.DataFrame:
         spec = LAYERS[layer]
         cols = [*spec.columns, "change"]
-        if not self._has(f"{layer}_versions"):
+        if not self._has(_hist(layer)):
             return pd.DataFrame(columns=cols)
         names = ", ".join(f'"{c}"' for c in spec.columns)
         rows = self.conn.execute(
-            f"SELECT {names}, 'opened' FROM {layer}_versions WHERE rev_from = ?"
-            f" UNION ALL SELECT {names}, 'closed' FROM {layer}_versions WHERE rev_to = ?",
+            f"SELECT {names}, 'opened' FROM {_hist(layer)} WHERE rev_from = ?"
+            f" UNION ALL SELECT {names}, 'closed' FROM {_hist(layer)} WHERE rev_to = ?",
             (revision, revision),
         ).fetchall()
         return pd.DataFrame(rows, columns=cols)
@@ -237,11 +243,11 @@ class _View(StoreView):
     def count_rows(self, revision: int) -> dict[str, int]:
         out = {}
         for name in LAYERS:
-            if not self._has(f"{name}_versions"):
+            if not self._has(_hist(name)):
                 out[name] = 0
                 continue
             (n,) = self.conn.execute(
-                f"SELECT COUNT(*) FROM {name}_versions WHERE rev_from <= ?"
+                f"SELECT COUNT(*) FROM {_hist(name)} WHERE rev_from <= ?"
                 " AND (rev_to IS NULL OR rev_to > ?)",
                 (revision, revision),
             ).fetchone()
@@ -249,21 +255,20 @@ class _View(StoreView):
         return out
 
     def read_crossref(self) -> tuple[pd.DataFrame, int]:
-        if not self._has("crossref_current"):
+        if not self._has("crossref"):
             return crossref_frame([]), 0
-        cols = ", ".join(schema.CROSSREF_COLUMNS)
+        cols = ", ".join(f'"{c}"' for c in schema.CROSSREF_COLUMNS)
         # One read transaction: the rows and the revision they describe agree.
         own = not self.conn.in_transaction
         if own:
             self.conn.execute("BEGIN")
         try:
-            rows = self.conn.execute(
-                f"SELECT {cols} FROM crossref_current ORDER BY fid").fetchall()
-            state = self.conn.execute("SELECT revision FROM crossref_state").fetchone()
+            rows = self.conn.execute(f"SELECT {cols} FROM crossref ORDER BY fid").fetchall()
+            state = gpkg_schema.crossref_state(self.conn)
         finally:
             if own:
                 self.conn.execute("COMMIT")
-        return crossref_frame(rows), int(state[0]) if state else 0
+        return crossref_frame(rows), state
 
 
 # --------------------------------------------------------------------------
@@ -277,14 +282,20 @@ class _Writer(_View, StoreWriter):
         super().__init__(conn, location)
         self._dirty: set[str] = set()
 
-    def current_hashes(self, layer: str, *, handover: str | None = None) -> pd.DataFrame:
+    def current_hashes(self, layer: str, *, handover: str | None = None,
+                       revision: int | None = None) -> pd.DataFrame:
         spec = LAYERS[layer]
         keycols = ", ".join(f'"{k}"' for k in spec.key)
-        sql = f"SELECT fid, {keycols}, content_hash FROM {layer}_versions WHERE rev_to IS NULL"
+        sql = f"SELECT fid, {keycols}, content_hash FROM {_hist(layer)} WHERE "
         params: tuple = ()
+        if revision is None:
+            sql += "rev_to IS NULL"
+        else:
+            sql += "rev_from <= ? AND (rev_to IS NULL OR rev_to > ?)"
+            params = (revision, revision)
         if handover is not None:
             sql += " AND handover = ?"
-            params = (handover,)
+            params += (handover,)
         rows = self.conn.execute(sql, params).fetchall()
         return pd.DataFrame(rows, columns=["row_id", *spec.key, "content_hash"])
 
@@ -292,13 +303,13 @@ class _Writer(_View, StoreWriter):
         found: dict[int, bytes | None] = {}
         for chunk in iter_chunks(list(row_ids), _CHUNK):
             found.update(self.conn.execute(
-                f"SELECT fid, geom FROM {layer}_versions WHERE fid IN"
+                f"SELECT fid, geom FROM {_hist(layer)} WHERE fid IN"
                 f" ({','.join('?' * len(chunk))})", chunk))
         return _decode([found[i] for i in row_ids])
 
     def close_rows(self, layer: str, row_ids: Sequence[Any], revision: int) -> None:
         self.conn.executemany(
-            f"UPDATE {layer}_versions SET rev_to = ? WHERE fid = ? AND rev_to IS NULL",
+            f"UPDATE {_hist(layer)} SET rev_to = ? WHERE fid = ? AND rev_to IS NULL",
             [(revision, int(fid)) for fid in row_ids],
         )
         if LAYERS[layer].geometry_type:
@@ -315,21 +326,15 @@ class _Writer(_View, StoreWriter):
         names = ", ".join(f'"{c}"' for c in cols)
         qs = ", ".join("?" * (len(cols) + 4))
         (base,) = self.conn.execute(
-            f"SELECT COALESCE(MAX(fid), 0) FROM {layer}_versions").fetchone()
+            f"SELECT COALESCE(MAX(fid), 0) FROM {_hist(layer)}").fetchone()
         fids = range(int(base) + 1, int(base) + 1 + len(rows))
         self.conn.executemany(
-            f"INSERT INTO {layer}_versions (fid, {names}, content_hash, rev_from, rev_to)"
+            f"INSERT INTO {_hist(layer)} (fid, {names}, content_hash, rev_from, rev_to)"
             f" VALUES ({qs})",
             [[f, *r, h, revision, None] for f, r, h in zip(fids, rows, hashes)],
         )
+        # The R-tree index follows through the GeoPackage triggers.
         if spec.geometry_type:
-            b = shapely.bounds(geometries)
-            ok = np.isfinite(b).all(axis=1)
-            self.conn.executemany(
-                f"INSERT INTO {layer}_versions_bbox VALUES (?, ?, ?, ?, ?)",
-                [(f, x0, x1, y0, y1) for f, (x0, y0, x1, y1), k
-                 in zip(fids, b.tolist(), ok) if k],
-            )
             self._dirty.add(layer)
 
     def add_revision(self, record: Mapping[str, Any]) -> None:
@@ -343,25 +348,34 @@ class _Writer(_View, StoreWriter):
         cols = list(schema.CROSSREF_COLUMNS)
         table = update.table
         if update.full:
-            self.conn.execute("DELETE FROM crossref_current")
+            self.conn.execute("DELETE FROM crossref")
         else:
             self.conn.executemany(
-                "DELETE FROM crossref_current WHERE handover = ? AND record_id = ?",
+                "DELETE FROM crossref WHERE handover = ? AND record_id = ?",
                 update.keys_to_delete(),
             )
         if len(table):
+            # The new rows go through a temporary table and take the field's
+            # geometry and other columns from its current version.
+            names = ", ".join(f'"{c}"' for c in cols)
+            self.conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS crossref_new ({names})")
+            self.conn.execute("DELETE FROM temp.crossref_new")
             data = table[cols].astype(object).where(table[cols].notna(), None)
-            data["revision"] = revision
             self.conn.executemany(
-                f"INSERT INTO crossref_current ({', '.join(cols)}, revision)"
-                f" VALUES ({', '.join('?' * (len(cols) + 1))})",
-                data.itertuples(index=False, name=None),
-            )
-        self.conn.execute(
-            "INSERT INTO crossref_state (id, revision) VALUES (1, ?)"
-            " ON CONFLICT(id) DO UPDATE SET revision = excluded.revision",
-            (revision,),
-        )
+                f"INSERT INTO temp.crossref_new VALUES ({', '.join('?' * len(cols))})",
+                data.itertuples(index=False, name=None))
+            out = gpkg_schema.crossref_columns()
+            pick = ", ".join(
+                "m.rev_from" if c == "revision" else f'x."{c}"' if c in cols else f'm."{c}"'
+                for c in out)
+            targets = ", ".join(f'"{c}"' for c in out)
+            self.conn.execute(
+                f"INSERT INTO crossref (geom, {targets})"
+                f" SELECT m.geom, {pick} FROM temp.crossref_new x JOIN {_hist('minefields')} m"
+                " ON m.handover = x.handover AND m.record_id = x.record_id"
+                " WHERE m.rev_to IS NULL")
+            self.conn.execute("DELETE FROM temp.crossref_new")
+        gpkg_schema.set_crossref_state(self.conn, revision)
 
     def finish(self) -> None:
         """Bookkeeping before the commit: layer extents."""
@@ -394,21 +408,85 @@ class GeoPackageStore(StoreBackend):
 
     # -- connections ---------------------------------------------------------
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, *, writer: bool = False) -> sqlite3.Connection:
         if not self.path.parent.exists():
             raise UsageError(f"{self.path}: the store's folder does not exist")
-        conn = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT_S, isolation_level=None)
+        if self.path.exists() and self.path.stat().st_size and not gpkg_schema.is_sqlite(
+                self.path):
+            raise UsageError(f"{self.path}: not a minemap store (not a GeoPackage)")
         try:
+            conn = sqlite3.connect(self.path, timeout=settings.lock_timeout_s,
+                                   isolation_level=None)
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+        try:
+            gpkg_schema.register_functions(conn, writer=writer)
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.Error as exc:
             conn.close()
-            raise UsageError(f"{self.path}: not a minemap store (GeoPackage): {exc}") from None
+            raise self._error(exc) from None
         return conn
+
+    def _error(self, exc: sqlite3.Error) -> StoreError:
+        """One line naming the store and what is wrong with it (issue 15 item 8)."""
+        msg = str(exc)
+        code = getattr(exc, "sqlite_errorcode", None)
+        journal = self.path.with_name(self.path.name + "-journal")
+        if "locked" in msg or "busy" in msg:
+            text = LOCKED
+        elif code == 776 or ("readonly" in msg and journal.exists()):  # READONLY_ROLLBACK
+            text = (f"the store has an unfinished import (a hot journal, {journal.name}) that"
+                    " cannot be rolled back on read-only media; copy the store with its"
+                    " journal to writable storage and open it there")
+        elif "readonly" in msg or "read-only" in msg:
+            text = "the store is read-only (read-only media or file); nothing was written"
+        elif "unable to open" in msg:
+            text = ("cannot open or create the store: is its folder writable? nothing was"
+                    " written")
+        elif "disk is full" in msg or "disk I/O" in msg:
+            text = f"{msg}; nothing was written"
+        elif "malformed" in msg or "not a database" in msg or "corrupt" in msg:
+            text = f"the store is damaged ({msg}); restore a backup or copy-store"
+        else:
+            text = f"could not use the store: {msg}; nothing was written"
+        return StoreError(f"{self.path}: {text}")
+
+    def _check_version(self, conn: sqlite3.Connection, *, writing: bool) -> int:
+        version = gpkg_schema.schema_version(conn)
+        if version is None:
+            hint = ("; give --store a new file or an existing minemap store" if writing
+                    else "")
+            raise UsageError(f"{self.path}: is a database but not a minemap store{hint}")
+        if version == 1:
+            raise StoreError(f"{self.path}: a store of an older minemap (schema 1); run"
+                             " `minemap upgrade-store` once (it keeps a backup)")
+        if version > gpkg_schema.SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: a store of a newer minemap (schema {version}; this minemap"
+                f" knows up to {gpkg_schema.SCHEMA_VERSION}); upgrade minemap to use it")
+        return version
 
     def exists(self) -> bool:
         """Whether the store file exists."""
         return self.path.exists()
+
+    def schema_version(self) -> int | None:
+        """The store's schema: 0 none yet, 1 the first layout, None not a minemap store."""
+        if not self.path.exists() or not self.path.stat().st_size:
+            return 0
+        conn = self._connect()
+        try:
+            return gpkg_schema.schema_version(conn)
+        finally:
+            conn.close()
+
+    def upgrade(self) -> str | None:
+        """Migrate a schema-1 store to schema 2; the old file stays as a backup beside it."""
+        from minemap.store.gpkg_upgrade import upgrade
+
+        backup = upgrade(self)
+        return None if backup is None else str(backup)
 
     @contextmanager
     def snapshot(self) -> Iterator[StoreView]:
@@ -422,21 +500,52 @@ class GeoPackageStore(StoreBackend):
             return
         conn = self._connect()
         try:
-            view = _View(conn, self.location)
+            try:
+                empty = self._check_version(conn, writing=False) == 0
+            except sqlite3.Error as exc:
+                raise self._error(exc) from None
+            view = _View(None if empty else conn, self.location)
             view.pinned = view._max_revision()
             yield view
         finally:
             conn.close()
 
+    def _begin(self, conn: sqlite3.Connection) -> None:
+        """``BEGIN IMMEDIATE``, waiting at most ``settings.lock_timeout_s`` for the lock."""
+        timeout = float(settings.lock_timeout_s)
+        conn.execute("PRAGMA busy_timeout = 0")
+        start = time.monotonic()
+        said = False
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                waited = time.monotonic() - start
+                if waited >= timeout:
+                    raise StoreError(f"{self.path}: {LOCKED}") from None
+                if not said:
+                    # Said once, on stderr: the output of a command stays its own.
+                    sys.stderr.write(f"minemap: {self.path} is locked by another program;"
+                                     f" waiting up to {timeout:g} s\n")
+                    sys.stderr.flush()
+                    said = True
+                time.sleep(min(0.1, max(0.0, timeout - waited)))
+        # Inside the transaction, brief locks (a reader finishing) are waited for.
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+
     @contextmanager
     def transaction(self) -> Iterator[StoreWriter]:
         """An exclusive write transaction: all of it lands, or none of it."""
-        conn = self._connect()
+        conn = self._connect(writer=True)
         try:
             try:
-                conn.execute("BEGIN IMMEDIATE")
+                self._begin(conn)
                 try:
-                    gpkg_schema.ensure_schema(conn, self.path)
+                    if self._check_version(conn, writing=True) == 0:
+                        gpkg_schema.create_schema(conn)
                     writer = _Writer(conn, self.location)
                     yield writer
                     writer.finish()
@@ -447,11 +556,10 @@ class GeoPackageStore(StoreBackend):
                     raise
                 else:
                     conn.execute("COMMIT")
-            except sqlite3.OperationalError as exc:
+            except sqlite3.Error as exc:
                 # A full disk, a read-only file, a lock held too long: the
                 # store is as it was; say which store and why.
-                raise StoreError(f"{self.path}: could not write the store: {exc}; it is"
-                                 " unchanged") from None
+                raise self._error(exc) from None
         finally:
             conn.close()
 

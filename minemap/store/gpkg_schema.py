@@ -1,65 +1,155 @@
-"""The GeoPackage store's schema: tables, views, registration and styles.
+"""The GeoPackage store's schema: what QGIS lists, and what nobody else may write.
 
-Only :mod:`minemap.store.gpkg` calls this module; it holds the DDL so the
-backend's read and write logic stays readable.
+Layout (minemap store schema 2)
+-------------------------------
+- ``history_<layer>``: every version of every row ever imported, with
+  ``content_hash``, ``rev_from`` (the revision that added it) and ``rev_to``
+  (the revision that replaced or removed it; NULL while current).  Listed,
+  named as history.
+- ``<layer>``: a view of the current rows, under the layer's plain name.
+  ``minefields`` carries the hazard status and progress columns of the
+  materialised crossref.
+- ``crossref``: the materialised crossref by minefield (a feature table with
+  the field's geometry), refreshed by every import.
+- ``revisions``: one row per import.  ``layer_styles``: QGIS default styles.
+- ``rtree_<table>_geom``: GeoPackage R-tree spatial indexes (extension
+  ``gpkg_rtree_index``), kept by the spec's triggers; GDAL and QGIS hide them.
+- ``gpkg_metadata``: one JSON document with the minemap schema version and the
+  revision the crossref describes.
+
+Triggers refuse every write to history, to ``revisions``, to ``crossref`` and
+through the views, unless the connection is minemap's revision step: the
+function :data:`WRITER_FUNCTION` exists only on minemap's writing
+connections, and the triggers look for it in ``pragma_function_list``.  Even
+then a history row can only be closed (``rev_to`` set once), never changed or
+deleted.  Only :mod:`minemap.store.gpkg` calls this module.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from importlib import resources
+import struct
 from pathlib import Path
 
 import numpy as np
+import shapely
 from pyproj import CRS
 
-from minemap._errors import UsageError
 from minemap.records import schema
 from minemap.store.revisions import _CROSSREF_REAL, LAYERS, REVISION_COLUMNS, LayerSpec
 
 APPLICATION_ID = 0x47504B47  # "GPKG"
 USER_VERSION = 10400  # GeoPackage 1.4
+#: The minemap store schema this code writes (stamped in ``gpkg_metadata``).
+SCHEMA_VERSION = 2
+METADATA_URI = "urn:minemap:store"
+
+#: Exists only on minemap's writing connections; the triggers look for it.
+WRITER_FUNCTION = "minemap_revision_step"
+READ_ONLY = "minemap store: history is read-only; import a revision instead"
+DERIVED = "minemap store: the crossref is computed by minemap; import a revision instead"
 
 _SQL_TYPES = {"str": "TEXT", "int": "INTEGER", "float": "REAL", "bool": "BOOLEAN"}
+_NOT_MINEMAP = (f"NOT EXISTS (SELECT 1 FROM pragma_function_list"
+                f" WHERE name = '{WRITER_FUNCTION}')")
+#: Crossref columns the ``minefields`` view shows beside each field.
+PROGRESS_COLUMNS = ("status", "released_ha", "released_pct", "cleared_ha", "cleared_pct",
+                    "found_mines", "remaining_est", "last_release_date")
 
 
-def ensure_schema(conn: sqlite3.Connection, path: Path) -> None:
-    """Create the store's tables in a new file (inside the write transaction)."""
-    if conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE name='revisions'"
-    ).fetchone():
-        return
-    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' LIMIT 1").fetchone():
-        # Someone else's GeoPackage (a source file, say): never write in it.
-        raise UsageError(f"{path}: is a database but not a minemap store; give"
-                         " --store a new file or an existing minemap store")
+def history(layer: str) -> str:
+    """The table holding every version of ``layer``."""
+    return f"history_{layer}"
+
+
+def rtree(table: str) -> str:
+    """The GeoPackage R-tree index of ``table``'s geometry."""
+    return f"rtree_{table}_geom"
+
+
+# --------------------------------------------------------------------------- functions
+
+
+def _envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:
+    """(minx, maxx, miny, maxy) of a GeoPackage geometry blob; None if null or empty."""
+    if blob is None or len(blob) < 8 or blob[3] & 0x10:
+        return None
+    env = (blob[3] >> 1) & 0x07
+    if env:
+        return struct.unpack_from("<4d" if blob[3] & 0x01 else ">4d", blob, 8)
+    size = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}.get(env, 0)
+    geom = shapely.from_wkb(bytes(blob[8 + size:]))
+    if geom is None or geom.is_empty:
+        return None
+    x0, y0, x1, y1 = shapely.bounds(geom)
+    return x0, x1, y0, y1
+
+
+def _part(i: int):
+    def f(blob):
+        e = _envelope(blob)
+        return None if e is None else e[i]
+    return f
+
+
+def register_functions(conn: sqlite3.Connection, *, writer: bool) -> None:
+    """The ``ST_*`` functions the R-tree triggers call; and, on a writer, the flag."""
+    conn.create_function("ST_IsEmpty", 1, lambda b: None if b is None else int(
+        _envelope(b) is None), deterministic=True)
+    for i, name in enumerate(("ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY")):
+        conn.create_function(name, 1, _part(i), deterministic=True)
+    if writer:
+        conn.create_function(WRITER_FUNCTION, 0, lambda: 1, deterministic=True)
+
+
+# --------------------------------------------------------------------------- version
+
+
+def schema_version(conn: sqlite3.Connection) -> int | None:
+    """The minemap schema of an existing database: 0 empty, 1 the first layout, None foreign."""
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    if not names:
+        return 0
+    if "revisions" in names and "minefields_versions" in names:
+        return 1
+    if "gpkg_metadata" in names and "revisions" in names:
+        doc = _metadata(conn)
+        if doc is not None:
+            return int(doc.get("minemap_store_schema", 0)) or None
+    return None
+
+
+def _metadata(conn: sqlite3.Connection) -> dict | None:
+    row = conn.execute(
+        "SELECT metadata FROM gpkg_metadata WHERE md_standard_uri = ? ORDER BY id LIMIT 1",
+        (METADATA_URI,)).fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def crossref_state(conn: sqlite3.Connection) -> int:
+    """The revision the materialised crossref describes (0: none)."""
+    doc = _metadata(conn) or {}
+    return int(doc.get("crossref_revision", 0))
+
+
+def set_crossref_state(conn: sqlite3.Connection, revision: int) -> None:
+    doc = _metadata(conn) or {}
+    doc["crossref_revision"] = int(revision)
+    conn.execute("UPDATE gpkg_metadata SET metadata = ? WHERE md_standard_uri = ?",
+                 (json.dumps(doc, sort_keys=True), METADATA_URI))
+
+
+# --------------------------------------------------------------------------- creation
+
+
+def create_schema(conn: sqlite3.Connection) -> None:
+    """Create a schema-2 store in an empty database (inside a transaction)."""
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     conn.execute(f"PRAGMA user_version = {USER_VERSION}")
-    # Not executescript: it would COMMIT the open transaction.
-    ddl = (
-        """
-        CREATE TABLE IF NOT EXISTS gpkg_spatial_ref_sys (
-          srs_name TEXT NOT NULL, srs_id INTEGER PRIMARY KEY,
-          organization TEXT NOT NULL, organization_coordsys_id INTEGER NOT NULL,
-          definition TEXT NOT NULL, description TEXT);
-        CREATE TABLE IF NOT EXISTS gpkg_contents (
-          table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL,
-          identifier TEXT UNIQUE, description TEXT DEFAULT '',
-          last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
-          min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER,
-          CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id)
-            REFERENCES gpkg_spatial_ref_sys(srs_id));
-        CREATE TABLE IF NOT EXISTS gpkg_geometry_columns (
-          table_name TEXT NOT NULL, column_name TEXT NOT NULL,
-          geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL,
-          z TINYINT NOT NULL, m TINYINT NOT NULL,
-          CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
-          CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
-          CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id));
-        """
-    )
-    for statement in ddl.split(";"):
+    for statement in _CORE_DDL.split(";"):
         if statement.strip():
+            # Not executescript: it would COMMIT the open transaction.
             conn.execute(statement)
     wkt = CRS.from_epsg(4326).to_wkt("WKT1_GDAL")
     conn.executemany(
@@ -70,65 +160,66 @@ def ensure_schema(conn: sqlite3.Connection, path: Path) -> None:
             ("WGS 84 geodetic", 4326, "EPSG", 4326, wkt, "longitude/latitude WGS84"),
         ],
     )
+    conn.execute(
+        "INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata)"
+        " VALUES ('dataset', ?, 'application/json', ?)",
+        (METADATA_URI, json.dumps({"minemap_store_schema": SCHEMA_VERSION,
+                                   "crossref_revision": 0}, sort_keys=True)))
+    conn.execute("INSERT INTO gpkg_metadata_reference (reference_scope, md_file_id)"
+                 " VALUES ('geopackage', 1)")
+    conn.executemany(
+        "INSERT INTO gpkg_extensions VALUES (?, NULL, 'gpkg_metadata',"
+        " 'http://www.geopackage.org/spec/#extension_metadata', 'read-write')",
+        [("gpkg_metadata",), ("gpkg_metadata_reference",)])
     cols = ", ".join(f"{c} TEXT" for c in REVISION_COLUMNS[1:])
     conn.execute(f"CREATE TABLE revisions (revision INTEGER PRIMARY KEY, {cols})")
-    _register(conn, "revisions", None, "import history: one row per revision")
+    register(conn, "revisions", None, "revisions: one row per import or revert")
+    _guard_history(conn, "revisions", ["revision", *REVISION_COLUMNS[1:]], closable=False)
     for spec in LAYERS.values():
         _create_layer(conn, spec)
-    xcols = ", ".join(
-        f"{c} {'REAL' if c in _CROSSREF_REAL else 'TEXT'}" for c in schema.CROSSREF_COLUMNS
-    )
-    conn.execute(
-        f"CREATE TABLE crossref_current (fid INTEGER PRIMARY KEY AUTOINCREMENT, {xcols},"
-        " revision INTEGER, UNIQUE (handover, record_id))"
-    )
-    conn.execute(
-        "CREATE TABLE crossref_state (id INTEGER PRIMARY KEY CHECK (id = 1), revision INTEGER)"
-    )
-    _register(conn, "crossref_current", None, "materialised crossref, latest revision")
-    extra = ", ".join(f"c.{c}" for c in schema.CROSSREF_COLUMNS
-                      if c not in ("record_id", "handover", "district", "mines_total",
-                                   "area_ha", "flags"))
-    # The crossref's flags include the record's own and add its findings
-    # (apportioned, released_far_below_recorded, …).
-    base = ", ".join(
-        'COALESCE(c.flags, m.flags) AS flags' if c == "flags" else f'm."{c}"'
-        for c in schema.MINEFIELD_COLUMNS if c != "raw"
-    )
-    conn.execute(
-        f"CREATE VIEW crossref AS SELECT m.fid AS fid, m.geom AS geom, {base}, {extra},"
-        " m.rev_from AS revision FROM minefields_versions m LEFT JOIN crossref_current c"
-        " ON c.handover = m.handover AND c.record_id = m.record_id WHERE m.rev_to IS NULL"
-    )
-    _register(conn, "crossref", "MULTIPOLYGON",
-                   "current minefields with their status, released and remaining")
+    _create_crossref(conn)
+    _create_minefields_view(conn)
     _create_styles(conn)
 
-def _create_styles(conn: sqlite3.Connection) -> None:
-    # QGIS reads default styles from layer_styles, so the store's layers
-    # open coloured by status, outcome and item type with no set-up.
-    conn.execute(
-        "CREATE TABLE layer_styles (id INTEGER PRIMARY KEY AUTOINCREMENT,"
-        " f_table_catalog TEXT(256), f_table_schema TEXT(256), f_table_name TEXT(256),"
-        " f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT, styleSLD TEXT,"
-        " useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30),"
-        " update_time DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))"
-    )
-    _register(conn, "layer_styles", None, "QGIS default styles")
-    styles = {
-        "crossref": "status.qml", "minefields": "minefields.qml",
-        "releases": "clearance.qml", "items": "items.qml", "incidents": "incidents.qml",
-        "districts": "districts.qml", "mine_rows": "mine_rows.qml",
-    }
-    conn.executemany(
-        "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name,"
-        " f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description,"
-        " owner, ui) VALUES ('', '', ?, 'geom', ?, ?, '', 1, ?, '', '')",
-        [(layer, layer, _qml(qml), f"minemap default style ({qml})")
-         for layer, qml in styles.items()],
-    )
 
-def _register(conn: sqlite3.Connection, table: str, geometry_type: str | None, description: str) -> None:
+_CORE_DDL = """
+CREATE TABLE gpkg_spatial_ref_sys (
+  srs_name TEXT NOT NULL, srs_id INTEGER PRIMARY KEY,
+  organization TEXT NOT NULL, organization_coordsys_id INTEGER NOT NULL,
+  definition TEXT NOT NULL, description TEXT);
+CREATE TABLE gpkg_contents (
+  table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL,
+  identifier TEXT UNIQUE, description TEXT DEFAULT '',
+  last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER,
+  CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id));
+CREATE TABLE gpkg_geometry_columns (
+  table_name TEXT NOT NULL, column_name TEXT NOT NULL,
+  geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL,
+  z TINYINT NOT NULL, m TINYINT NOT NULL,
+  CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
+  CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
+  CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id));
+CREATE TABLE gpkg_extensions (
+  table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL,
+  definition TEXT NOT NULL, scope TEXT NOT NULL,
+  CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name));
+CREATE TABLE gpkg_metadata (
+  id INTEGER CONSTRAINT m_pk PRIMARY KEY ASC NOT NULL,
+  md_scope TEXT NOT NULL DEFAULT 'dataset', md_standard_uri TEXT NOT NULL,
+  mime_type TEXT NOT NULL DEFAULT 'text/xml', metadata TEXT NOT NULL DEFAULT '');
+CREATE TABLE gpkg_metadata_reference (
+  reference_scope TEXT NOT NULL, table_name TEXT, column_name TEXT, row_id_value INTEGER,
+  timestamp DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  md_file_id INTEGER NOT NULL, md_parent_id INTEGER,
+  CONSTRAINT crmr_mfi_fk FOREIGN KEY (md_file_id) REFERENCES gpkg_metadata(id),
+  CONSTRAINT crmr_mpi_fk FOREIGN KEY (md_parent_id) REFERENCES gpkg_metadata(id))
+"""
+
+
+def register(conn: sqlite3.Connection, table: str, geometry_type: str | None,
+             description: str) -> None:
+    """List ``table`` in ``gpkg_contents`` (and its geometry column)."""
     conn.execute(
         "INSERT OR REPLACE INTO gpkg_contents (table_name, data_type, identifier, description,"
         " srs_id, min_x, min_y, max_x, max_y) VALUES (?,?,?,?,?,?,?,?,?)",
@@ -147,55 +238,192 @@ def _register(conn: sqlite3.Connection, table: str, geometry_type: str | None, d
             (table, geometry_type),
         )
 
+
 def _create_layer(conn: sqlite3.Connection, spec: LayerSpec) -> None:
     cols = ", ".join(f'"{c}" {_SQL_TYPES[t]}' for c, t in spec.columns.items())
     geom = f"geom {spec.geometry_type}, " if spec.geometry_type else ""
-    table = f"{spec.name}_versions"
+    table = history(spec.name)
     conn.execute(
         f"CREATE TABLE {table} (fid INTEGER PRIMARY KEY AUTOINCREMENT, {geom}{cols},"
         " content_hash TEXT NOT NULL, rev_from INTEGER NOT NULL, rev_to INTEGER)"
     )
     keys = ", ".join(f'"{k}"' for k in spec.key)
     conn.execute(f"CREATE INDEX {table}_key ON {table} ({keys})")
-    if spec.geometry_type:
-        # Bounding boxes by fid, so an import can read just the rows near
-        # the fields it touches (SQLite's R*Tree module; not a GeoPackage
-        # extension, which would need GDAL's SQL functions in triggers).
-        conn.execute(
-            f"CREATE VIRTUAL TABLE {table}_bbox USING rtree(id, minx, maxx, miny, maxy)"
-        )
     conn.execute(f"CREATE INDEX {table}_rev ON {table} (rev_to, rev_from)")
-    _register(
-        conn, table, spec.geometry_type, f"every version of {spec.name}, with rev_from/rev_to"
-    )
+    register(conn, table, spec.geometry_type,
+             f"history of {spec.name}: every version, valid from rev_from until rev_to"
+             " (read-only)")
+    if spec.geometry_type:
+        create_rtree(conn, table)
+    all_cols = ["fid", *(["geom"] if spec.geometry_type else []), *spec.columns,
+                "content_hash", "rev_from", "rev_to"]
+    _guard_history(conn, table, all_cols, closable=True)
+    if spec.name == "minefields":
+        return  # its view joins the crossref (below)
     names = ", ".join(f'"{c}"' for c in spec.columns)
     geom_col = "geom, " if spec.geometry_type else ""
     conn.execute(
         f"CREATE VIEW {spec.name} AS SELECT fid, {geom_col}{names}, rev_from AS revision"
         f" FROM {table} WHERE rev_to IS NULL"
     )
-    _register(conn, spec.name, spec.geometry_type, f"current {spec.name}")
+    register(conn, spec.name, spec.geometry_type, f"current {spec.name}")
+    _guard_view(conn, spec.name)
+
+
+def create_rtree(conn: sqlite3.Connection, table: str) -> None:
+    """A GeoPackage R-tree index of ``table.geom`` with the spec's triggers."""
+    t, r = table, rtree(table)
+    conn.execute(f"CREATE VIRTUAL TABLE {r} USING rtree(id, minx, maxx, miny, maxy)")
+    box = "ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom)"
+    new_ok = "(NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))"
+    new_no = "(NEW.geom ISNULL OR ST_IsEmpty(NEW.geom))"
+    old_ok = "(OLD.geom NOTNULL AND NOT ST_IsEmpty(OLD.geom))"
+    old_no = "(OLD.geom ISNULL OR ST_IsEmpty(OLD.geom))"
+    triggers = {
+        "insert": f"AFTER INSERT ON {t} WHEN {new_ok} BEGIN INSERT OR REPLACE INTO {r}"
+                  f" VALUES (NEW.fid, {box}); END",
+        "update6": f"AFTER UPDATE OF geom ON {t} WHEN OLD.fid = NEW.fid AND {new_ok} AND"
+                   f" {old_ok} BEGIN UPDATE {r} SET minx = ST_MinX(NEW.geom),"
+                   " maxx = ST_MaxX(NEW.geom), miny = ST_MinY(NEW.geom),"
+                   " maxy = ST_MaxY(NEW.geom) WHERE id = NEW.fid; END",
+        "update7": f"AFTER UPDATE OF geom ON {t} WHEN OLD.fid = NEW.fid AND {new_ok} AND"
+                   f" {old_no} BEGIN INSERT INTO {r} VALUES (NEW.fid, {box}); END",
+        "update2": f"AFTER UPDATE OF geom ON {t} WHEN OLD.fid = NEW.fid AND {new_no}"
+                   f" BEGIN DELETE FROM {r} WHERE id = OLD.fid; END",
+        "update4": f"AFTER UPDATE ON {t} WHEN OLD.fid != NEW.fid AND {new_no}"
+                   f" BEGIN DELETE FROM {r} WHERE id IN (OLD.fid, NEW.fid); END",
+        "update5": f"AFTER UPDATE ON {t} WHEN OLD.fid != NEW.fid AND {new_ok}"
+                   f" BEGIN DELETE FROM {r} WHERE id = OLD.fid;"
+                   f" INSERT OR REPLACE INTO {r} VALUES (NEW.fid, {box}); END",
+        "delete": f"AFTER DELETE ON {t} WHEN OLD.geom NOT NULL"
+                  f" BEGIN DELETE FROM {r} WHERE id = OLD.fid; END",
+    }
+    for name, body in triggers.items():
+        conn.execute(f"CREATE TRIGGER {r}_{name} {body}")
+    conn.execute(
+        "INSERT OR REPLACE INTO gpkg_extensions VALUES (?, 'geom', 'gpkg_rtree_index',"
+        " 'http://www.geopackage.org/spec/#extension_rtree', 'write-only')", (t,))
+
+
+def _raise(message: str) -> str:
+    return f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+
+
+def _guard_history(conn: sqlite3.Connection, table: str, columns: list[str], *,
+                   closable: bool) -> None:
+    """Refuse other clients' writes; let minemap only close a row, once."""
+    conn.execute(f"CREATE TRIGGER {table}_ro_insert BEFORE INSERT ON {table}"
+                 f" WHEN {_NOT_MINEMAP} {_raise(READ_ONLY)}")
+    conn.execute(f"CREATE TRIGGER {table}_ro_delete BEFORE DELETE ON {table}"
+                 f" {_raise(READ_ONLY)}")
+    if not closable:
+        conn.execute(f"CREATE TRIGGER {table}_ro_update BEFORE UPDATE ON {table}"
+                     f" {_raise(READ_ONLY)}")
+        return
+    other = " OR ".join(f'NEW."{c}" IS NOT OLD."{c}"' for c in columns if c != "rev_to")
+    conn.execute(
+        f"CREATE TRIGGER {table}_ro_update BEFORE UPDATE ON {table} WHEN {_NOT_MINEMAP}"
+        f" OR OLD.rev_to IS NOT NULL OR NEW.rev_to IS NULL OR {other} {_raise(READ_ONLY)}")
+
+
+def _guard_view(conn: sqlite3.Connection, view: str) -> None:
+    # A view is not writable anyway; these make the refusal say why.
+    for op in ("INSERT", "UPDATE", "DELETE"):
+        conn.execute(f"CREATE TRIGGER {view}_ro_{op.lower()} INSTEAD OF {op} ON {view}"
+                     f" {_raise(READ_ONLY)}")
+
+
+#: Columns of the ``crossref`` table after ``fid`` and ``geom``.
+def crossref_columns() -> list[str]:
+    """The ``crossref`` table's columns: the crossref's, the field's others, ``revision``."""
+    extra = [c for c in schema.MINEFIELD_COLUMNS
+             if c not in schema.CROSSREF_COLUMNS and c != "raw"]
+    return [*schema.CROSSREF_COLUMNS, *extra, "revision"]
+
+
+def _create_crossref(conn: sqlite3.Connection) -> None:
+    types = {**{c: _SQL_TYPES[t] for c, t in schema.MINEFIELD_COLUMNS.items()},
+             **{c: "REAL" if c in _CROSSREF_REAL else "TEXT" for c in schema.CROSSREF_COLUMNS
+                if c not in schema.MINEFIELD_COLUMNS}, "revision": "INTEGER"}
+    types["mines_total"] = "INTEGER"
+    cols = ", ".join(f'"{c}" {types[c]}' for c in crossref_columns())
+    conn.execute(f"CREATE TABLE crossref (fid INTEGER PRIMARY KEY AUTOINCREMENT,"
+                 f" geom MULTIPOLYGON, {cols}, UNIQUE (handover, record_id))")
+    register(conn, "crossref", "MULTIPOLYGON",
+             "current minefields with their status, released and remaining (computed)")
+    create_rtree(conn, "crossref")
+    for op in ("INSERT", "UPDATE", "DELETE"):
+        conn.execute(f"CREATE TRIGGER crossref_ro_{op.lower()} BEFORE {op} ON crossref"
+                     f" WHEN {_NOT_MINEMAP} {_raise(DERIVED)}")
+
+
+def _create_minefields_view(conn: sqlite3.Connection) -> None:
+    names = ", ".join(f'm."{c}"' for c in schema.MINEFIELD_COLUMNS)
+    progress = ", ".join(f'c."{c}"' for c in PROGRESS_COLUMNS)
+    conn.execute(
+        f"CREATE VIEW minefields AS SELECT m.fid AS fid, m.geom AS geom, {names}, {progress},"
+        f" m.rev_from AS revision FROM {history('minefields')} m LEFT JOIN crossref c"
+        " ON c.handover = m.handover AND c.record_id = m.record_id WHERE m.rev_to IS NULL")
+    register(conn, "minefields", "MULTIPOLYGON",
+             "current minefields, with hazard status and progress")
+    _guard_view(conn, "minefields")
+
+
+#: Layers with a default QGIS style (every listed spatial layer).
+STYLED = ("minefields", "crossref", "releases", "items", "incidents", "districts", "mine_rows",
+          "vertices", *(history(n) for n, s in LAYERS.items() if s.geometry_type))
+
+
+def _create_styles(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "CREATE TABLE layer_styles (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " f_table_catalog TEXT(256), f_table_schema TEXT(256), f_table_name TEXT(256),"
+        " f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT, styleSLD TEXT,"
+        " useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30),"
+        " update_time DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))"
+    )
+    register(conn, "layer_styles", None, "QGIS default styles")
+    write_default_styles(conn)
+
+
+def write_default_styles(conn: sqlite3.Connection) -> None:
+    """Insert (or replace) minemap's default style of every listed spatial layer."""
+    from minemap.styles import qgis_style
+
+    conn.execute("DELETE FROM layer_styles WHERE owner = 'minemap'")
+    rows = []
+    for layer in STYLED:
+        qml, what = qgis_style(layer.removeprefix("history_"),
+                               has_status=layer in ("minefields", "crossref"))
+        rows.append((layer, layer, qml, f"minemap default style: {what}"))
+    conn.executemany(
+        "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name,"
+        " f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description,"
+        " owner, ui) VALUES ('', '', ?, 'geom', ?, ?, '', 1, ?, 'minemap', '')", rows)
+
+
+# --------------------------------------------------------------------------- upkeep
 
 
 def update_extent(conn: sqlite3.Connection, layer: str) -> None:
     """Set the layer's extent in ``gpkg_contents`` from its current rows."""
+    table = history(layer)
     # The envelope sits in the blob header: bytes 9-40 are minx, maxx,
     # miny, maxy; SQLite reads them without decoding the geometry.
     blobs = conn.execute(
-        f"SELECT substr(geom, 9, 32) FROM {layer}_versions WHERE geom IS NOT NULL"
-        " AND rev_to IS NULL"
+        f"SELECT substr(geom, 9, 32) FROM {table} WHERE geom IS NOT NULL AND rev_to IS NULL"
     ).fetchall()
     env = np.frombuffer(b"".join(b[0] for b in blobs if len(b[0]) == 32), dtype="<f8")
     env = env.reshape(-1, 4)
     if not len(env):
         return
     bbox = (env[:, 0].min(), env[:, 2].min(), env[:, 1].max(), env[:, 3].max())
-    tables = (layer, f"{layer}_versions", *(("crossref",) if layer == "minefields" else ()))
-    for table in tables:
+    tables = (layer, table, *(("crossref",) if layer == "minefields" else ()))
+    for name in tables:
         conn.execute(
             "UPDATE gpkg_contents SET min_x=?, min_y=?, max_x=?, max_y=?,"
             " last_change=strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name=?",
-            (*map(float, bbox), table),
+            (*map(float, bbox), name),
         )
 
 
@@ -209,5 +437,10 @@ def has_table(conn: sqlite3.Connection, name: str) -> bool:
     )
 
 
-def _qml(name: str) -> str:
-    return (resources.files("minemap") / "styles" / name).read_text(encoding="utf-8")
+def is_sqlite(path: Path) -> bool:
+    """Whether ``path`` starts like an SQLite database (so a failure means damage)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False

@@ -324,15 +324,29 @@ def handovers_at(revisions: list[dict[str, Any]], revision: int) -> pd.DataFrame
 
     A handover exists from its first records import; its date is the last
     one given up to ``revision`` (an import without a date keeps the known
-    one).  Derived, not stored, so every revision shows exactly its own
-    handovers (issue 15 item 6).
+    one); a revert restores the handovers of its scope as they were.
+    Derived, not stored, so every revision shows exactly its own handovers
+    (issue 15 item 6).
     """
     dates: dict[str, str] = {}
+    after: dict[int, dict[str, str]] = {0: {}}
     for r in sorted(revisions, key=lambda r: r["revision"]):
-        if r["revision"] > revision or r["kind"] != "records":
-            continue
-        if r["handover_date"] or r["handover"] not in dates:
-            dates[r["handover"]] = r["handover_date"] or ""
+        if r["revision"] > revision:
+            break
+        if r["kind"] == "records":
+            if r["handover_date"] or r["handover"] not in dates:
+                dates[r["handover"]] = r["handover_date"] or ""
+        elif reverts_scope(r, "records", r["options"].get("handover", "")):
+            to = int(r["options"]["revert_to"])
+            target = after[max(k for k in after if k <= to)]
+            h = r["options"].get("handover")
+            if h:
+                dates.pop(h, None)
+                if h in target:
+                    dates[h] = target[h]
+            else:
+                dates = dict(target)
+        after[r["revision"]] = dict(dates)
     frame = pd.DataFrame(sorted(dates.items(), key=lambda hd: (hd[1], hd[0])),
                          columns=["handover", "handover_date"])
     return frame.astype(object)
@@ -346,20 +360,34 @@ def now() -> str:
 # --------------------------------------------------------------------------- rules
 
 
+def reverts_scope(record: dict[str, Any], kind: str, handover: str = "") -> bool:
+    """Whether a revert revision covers ``kind`` (and, for records, ``handover``)."""
+    if record["kind"] != "revert":
+        return False
+    opts = record["options"]
+    r_kind = opts.get("kind") or ("records" if opts.get("handover") else "")
+    if r_kind not in ("", kind):
+        return False
+    return kind != "records" or opts.get("handover", "") in ("", handover)
+
+
 def noop_reason(revisions: list[dict[str, Any]], plan: ImportPlan) -> str:
     """Why ``plan`` is a no-op, or ``""``.
 
     An import is a no-op when it is identical to the latest import of its
     kind (and, for records, of its handover): the same sha256 of every source
-    and the same options (DESIGN §5).
+    and the same options (DESIGN §5).  A revert of that scope since then
+    counts as the latest: after it, importing the same file again is real.
     """
-    same_scope = [r for r in revisions if r["kind"] == plan.kind
-                  and (plan.kind != "records" or r["handover"] == plan.handover)]
+    same_scope = [r for r in revisions
+                  if (r["kind"] == plan.kind
+                      and (plan.kind != "records" or r["handover"] == plan.handover))
+                  or reverts_scope(r, plan.kind, plan.handover)]
     if not same_scope:
         return ""
     last = max(same_scope, key=lambda r: r["revision"])
     options = json.loads(json.dumps(plan.options, sort_keys=True))
-    if last["sha256"] != plan.sha256 or last["options"] != options:
+    if last["kind"] == "revert" or last["sha256"] != plan.sha256 or last["options"] != options:
         return ""
     what = f"handover {plan.handover}" if plan.kind == "records" else f"{plan.kind}"
     return f"identical to the latest {what} import; nothing to do"
@@ -534,6 +562,23 @@ def _write_layer(w: StoreWriter, layer: str, frame: pd.DataFrame, plan: ImportPl
     # (upserted kinds are matched by id; replaced kinds lose what is absent).
     current = w.current_hashes(layer, handover=plan.handover if plan.kind == "records" else None)
     diff = diff_layer(layer, keys, hashes, current, replace=plan.replace)
+    geoms_touched, inserted = write_diff(w, layer, diff, values, geoms, hashes, revision)
+    return diff, geoms_touched, inserted
+
+
+def write_diff(
+    w: StoreWriter, layer: str, diff: LayerDiff, values: pd.DataFrame,
+    geoms: np.ndarray | None, hashes: np.ndarray, revision: int,
+) -> tuple[list, gpd.GeoDataFrame | None]:
+    """Close and insert the rows of ``diff``.
+
+    Returns
+    -------
+    (list, GeoDataFrame or None)
+        The geometries touched (closed rows' old, inserted rows' new) and
+        the rows inserted, for the crossref refresh (spatial layers).
+    """
+    spec = LAYERS[layer]
     old_geoms = list(w.geometries(layer, diff.close)) if spec.geometry_type and diff.close else []
     if diff.close:
         w.close_rows(layer, diff.close, revision)
@@ -543,11 +588,11 @@ def _write_layer(w: StoreWriter, layer: str, frame: pd.DataFrame, plan: ImportPl
                       to_multi(geoms[idx], spec.geometry_type) if geoms is not None else None,
                       hashes[idx], revision)
     if geoms is None:
-        return diff, [], None
+        return [], None
     # The rows written, as a frame, so the crossref refresh need not read
     # them back.
     inserted = gpd.GeoDataFrame(
         values.iloc[idx].assign(revision=revision).reset_index(drop=True),
         geometry=list(geoms[idx]), crs="EPSG:4326",
     )
-    return diff, [*old_geoms, *list(geoms[idx])], inserted
+    return [*old_geoms, *list(geoms[idx])], inserted
