@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 OUT ?= demo_output
 
-.PHONY: demo test lint browser clean bench docs samples screenshot
+.PHONY: demo test lint browser postgis clean bench docs samples screenshot
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -27,7 +27,16 @@ browser:
 		|| echo "warning: could not install chromium; browser tests will be skipped"; \
 	fi
 
-test: $(VENV)/.installed-test browser
+# Store tests run a throwaway PostgreSQL + PostGIS cluster; install it where apt is available.
+postgis:
+	@if ! ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 \
+		&& command -v apt-get >/dev/null 2>&1; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			postgresql postgresql-postgis >/dev/null) \
+		|| echo "warning: could not install PostgreSQL + PostGIS; PostGIS store tests will be skipped"; \
+	fi
+
+test: $(VENV)/.installed-test browser postgis
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -n 2 -q
 

@@ -82,3 +82,36 @@ def cli(runner, store_path):
         return runner.invoke(group, ["--store", str(store_path), *map(str, args)], **kw)
 
     return invoke
+
+
+# --------------------------------------------------------------------------- PostGIS
+
+_PG_SKIPPED: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """The URL of a throwaway PostgreSQL + PostGIS cluster for this test session.
+
+    The tests that use it are skipped only where PostgreSQL or PostGIS truly cannot be
+    installed, and the summary then says so loudly (see ``pytest_terminal_summary``).
+    """
+    from tests.pgcluster import Unavailable, cluster
+
+    try:
+        with cluster() as url:
+            yield url
+    except Unavailable as exc:
+        _PG_SKIPPED.append(str(exc))
+        pytest.skip(f"PostGIS store tests need PostgreSQL + PostGIS: {exc}")
+
+
+def pytest_terminal_summary(terminalreporter):
+    skipped = [r for r in terminalreporter.stats.get("skipped", [])
+               if "PostGIS store tests" in str(getattr(r, "longrepr", ""))]
+    if skipped or _PG_SKIPPED:
+        terminalreporter.section("POSTGIS TESTS SKIPPED", sep="!", red=True, bold=True)
+        terminalreporter.write_line(
+            f"{len(skipped)} PostGIS store tests did not run: PostgreSQL + PostGIS is not "
+            "available on this machine (make test installs postgresql-15-postgis-3 with apt).",
+            red=True, bold=True)
