@@ -200,7 +200,9 @@ class _View(StoreView):
         params = [revision, revision, *(x for _, v in fixed for x in v)]
         rows: list[tuple] = []
         if chunked is None:
-            rows = self.conn.execute(sql, params).fetchall()
+            # In fid order, the order rows were written (the interface's promise):
+            # an OR of indexes would otherwise list older versions last.
+            rows = self.conn.execute(sql + " ORDER BY fid", params).fetchall()
         else:
             col, values = chunked
             for chunk in iter_chunks(values, _CHUNK):

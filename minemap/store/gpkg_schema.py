@@ -7,12 +7,12 @@ backend's read and write logic stays readable.
 from __future__ import annotations
 
 import sqlite3
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 from pyproj import CRS
 
+from minemap import styles
 from minemap._errors import UsageError
 from minemap.records import schema
 from minemap.store.revisions import _CROSSREF_REAL, LAYERS, REVISION_COLUMNS, LayerSpec
@@ -120,17 +120,12 @@ def _create_styles(conn: sqlite3.Connection) -> None:
         " update_time DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))"
     )
     _register(conn, "layer_styles", None, "QGIS default styles")
-    styles = {
-        "crossref": "status.qml", "minefields": "minefields.qml",
-        "releases": "clearance.qml", "items": "items.qml", "incidents": "incidents.qml",
-        "districts": "districts.qml", "mine_rows": "mine_rows.qml",
-    }
     conn.executemany(
         "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name,"
         " f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description,"
         " owner, ui) VALUES ('', '', ?, 'geom', ?, ?, '', 1, ?, '', '')",
-        [(layer, layer, _qml(qml), f"minemap default style ({qml})")
-         for layer, qml in styles.items()],
+        [(layer, layer, text, f"minemap default style ({name})")
+         for layer, name, text in styles.default_styles()],
     )
 
 def _register(conn: sqlite3.Connection, table: str, geometry_type: str | None, description: str) -> None:
@@ -212,7 +207,3 @@ def has_table(conn: sqlite3.Connection, name: str) -> bool:
         ).fetchone()
         is not None
     )
-
-
-def _qml(name: str) -> str:
-    return (resources.files("minemap") / "styles" / name).read_text(encoding="utf-8")

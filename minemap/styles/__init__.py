@@ -37,3 +37,24 @@ def rgba(hex_colour: str, alpha: int = 255) -> str:
     """
     h = hex_colour.lstrip("#")
     return ",".join(str(int(h[i:i + 2], 16)) for i in (0, 2, 4)) + f",{alpha}"
+
+
+#: The default QGIS style (a ``.qml`` file in this folder) of each store layer,
+#: used by every backend's ``layer_styles`` table.
+LAYER_STYLES = {
+    "crossref": "status.qml", "minefields": "minefields.qml",
+    "releases": "clearance.qml", "items": "items.qml", "incidents": "incidents.qml",
+    "districts": "districts.qml", "mine_rows": "mine_rows.qml",
+}
+
+
+def qml(name: str) -> str:
+    """The text of a style file in this folder (``status.qml``, …)."""
+    from importlib import resources
+
+    return (resources.files("minemap") / "styles" / name).read_text(encoding="utf-8")
+
+
+def default_styles() -> list[tuple[str, str, str]]:
+    """``(layer, style file, QML text)`` of every layer with a default style."""
+    return [(layer, name, qml(name)) for layer, name in LAYER_STYLES.items()]
