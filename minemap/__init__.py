@@ -35,11 +35,13 @@ from minemap.imports import (
     validate,
 )
 from minemap.store import Store
+from minemap.store.copy import copy_store
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "DataError", "MinemapError", "Problem", "Store", "UsageError", "crossref", "export",
+    "DataError", "MinemapError", "Problem", "Store", "UsageError", "copy_store", "crossref",
+    "export",
     "import_clearance", "import_districts", "import_incidents", "import_records",
     "import_report", "layer_frame", "map_frames", "minefield_table", "open_store",
     "read_clearance", "read_districts", "read_incidents", "read_records", "reconcile",

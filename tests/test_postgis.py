@@ -390,3 +390,48 @@ def test_kill_9_mid_import_leaves_nothing(pg_store, tmp_path):
     res, _ = import_records([fields_file(tmp_path / "c.geojson", 2, prefix="C")],
                             handover="c", store=pg_store)
     assert res.revision == 2
+
+
+# --------------------------------------------------------------------------- copy-store
+
+
+def _full_history(store) -> list[dict]:
+    return json.loads(run(store, "history", "--json"))
+
+
+@pytest.mark.parametrize("direction", ["gpkg-to-postgis", "postgis-to-gpkg"])
+def test_copy_store_keeps_history_and_exports(built, new_db, tmp_path, direction):
+    gpkg, url = built
+    src, dst = (gpkg, new_db()) if direction == "gpkg-to-postgis" else (url, tmp_path / "c.gpkg")
+    out = run(src, "copy-store", src, dst)
+    assert out.startswith("copied 8 revisions")
+    # Times and all: the copy's history is the source's.
+    assert _full_history(dst) == _full_history(src)
+    assert exports(dst, tmp_path / "dst") == exports(src, tmp_path / "src")
+    a, b = Store(src), Store(dst)
+    for rev in (2, 5):
+        for layer in ("minefields", "items", "vertices"):
+            pd.testing.assert_frame_equal(pd.DataFrame(b.read(layer, revision=rev)),
+                                          pd.DataFrame(a.read(layer, revision=rev)))
+    pd.testing.assert_frame_equal(b.read_crossref()[0], a.read_crossref()[0])
+    assert b.read_crossref()[1] == 8
+    # The copy is a store like any other: re-importing a source is the same no-op,
+    # a revised one the same change, in both.
+    step = json.loads((SAMPLES / "manifest.json").read_text())["steps"][4]
+    args = ["import-records", SAMPLES / step["sources"][0], "--handover", step["handover"]]
+    assert "nothing to do" in run(dst, *args)
+    rev = SAMPLES / json.loads((SAMPLES / "manifest.json").read_text())["steps"][1]["sources"][0]
+    run(dst, "import-records", rev, "--handover", step["handover"], "--allow-removals")
+    assert history(dst)[-1]["added"] or history(dst)[-1]["changed"]
+
+
+def test_copy_store_refuses_a_store_that_exists_and_an_empty_source(built, new_db, tmp_path):
+    gpkg, url = built
+    before = table_rows(url)
+    res = CliRunner().invoke(group, ["copy-store", str(gpkg), url])
+    assert res.exit_code == 2 and "already holds a store (8 revisions)" in res.output
+    assert table_rows(url) == before
+    empty = new_db()
+    res = CliRunner().invoke(group, ["copy-store", empty, str(tmp_path / "x.gpkg")])
+    assert res.exit_code == 2 and "the store is empty" in res.output
+    assert not (tmp_path / "x.gpkg").exists()

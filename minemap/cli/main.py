@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "export": "export",
     "history": "history",
     "info": "info",
+    "copy-store": "copy_store",
     "validate": "validate",
     "demo": "demo",
 }

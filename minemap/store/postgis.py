@@ -211,12 +211,6 @@ class _View(StoreView):
         return crossref_frame(rows), int(state[0]) if state else 0
 
     def versions(self, layer: str) -> tuple[gpd.GeoDataFrame | pd.DataFrame, pd.DataFrame]:
-        """Every version of a layer's rows, for copying a store with its history.
-
-        Returns the rows (as :func:`layer_frame`, in ``fid`` order) and their
-        bookkeeping: ``content_hash``, ``rev_from`` and ``rev_to`` (0 while
-        current).
-        """
         spec = LAYERS[layer]
         if not self._has(f"{layer}_versions"):
             return layer_frame(layer, [], None), pd.DataFrame(
