@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import numpy as np
 import pandas as pd
 import psycopg
 import pytest
@@ -435,3 +436,24 @@ def test_copy_store_refuses_a_store_that_exists_and_an_empty_source(built, new_d
     res = CliRunner().invoke(group, ["copy-store", empty, str(tmp_path / "x.gpkg")])
     assert res.exit_code == 2 and "the store is empty" in res.output
     assert not (tmp_path / "x.gpkg").exists()
+
+
+def test_a_snapshot_sees_one_state_while_imports_land(pg_store, tmp_path):
+    import_records([fields_file(tmp_path / "a.geojson", 2)], handover="h", store=pg_store)
+    st = Store(pg_store)
+    with st.snapshot() as view:
+        before = view.read_crossref()
+        import_records([fields_file(tmp_path / "b.geojson", 3, prefix="B")], handover="b",
+                       store=pg_store, handover_date="2021-07-01")
+        assert view.latest_revision() == 1 and len(view.read("minefields")) == 2
+        assert [r["revision"] for r in view.revisions()] == [1]
+        # The crossref is rewritten in place by each import; the snapshot still
+        # reads the one of its revision, and the handovers as they were.
+        table, rev = view.read_crossref()
+        assert rev == 1 and len(table) == 2
+        pd.testing.assert_frame_equal(table, before[0])
+        assert list(view.handovers().handover) == ["h"]
+        assert view.counts() == {**dict.fromkeys(view.counts(), 0), "minefields": 2}
+    assert st.latest_revision() == 2 and len(st.read("minefields")) == 5
+    assert st.read_crossref()[1] == 2
+    assert len(st.read("minefields", where={"mines_ap": [np.int64(10)]})) == 5

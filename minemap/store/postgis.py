@@ -228,10 +228,12 @@ class _View(StoreView):
 
 
 def _typed(values: list, typ: str) -> list:
-    """Filter values as the column's type (a text id given as a number matches)."""
-    if typ == "str":
-        return [str(v) for v in values]
-    return values
+    """Filter values as plain Python values of the column's type.
+
+    A text id given as a number matches, as it does in SQLite; numpy
+    scalars become Python numbers, which the driver adapts.
+    """
+    return [{"str": str, "int": int, "float": float, "bool": bool}[typ](v) for v in values]
 
 
 class _Writer(_View, StoreWriter):
