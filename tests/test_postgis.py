@@ -154,7 +154,14 @@ def crossref_tables(store) -> dict[str, object]:
     return {
         by: json.loads(run(store, "crossref", "--by", by, "--json"))
         for by in ("minefield", "district", "handover")
-    } | {"revision 4": json.loads(run(store, "crossref", "--revision", "4", "--json"))}
+    } | {
+        "revision 4": json.loads(run(store, "crossref", "--revision", "4", "--json")),
+        "records of revision 2": json.loads(run(store, "crossref", "--by", "handover",
+                                                "--records-revision", "2", "--json")),
+        "reconcile": json.loads(run(store, "reports", "--reconcile", "--json")),
+        "info": {k: v for k, v in json.loads(run(store, "info", "--json")).items()
+                 if k != "store"},
+    }
 
 
 def test_same_imports_give_equal_results(built, tmp_path):
