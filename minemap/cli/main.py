@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "revert": "revert",
     "upgrade-store": "upgrade_store",
     "info": "info",
+    "copy-store": "copy_store",
     "validate": "validate",
     "demo": "demo",
     "offsets": "offsets",
@@ -129,7 +130,8 @@ class MinemapGroup(click.Group):
 @click.version_option(__version__, prog_name="minemap")
 @click.option(
     "--store", type=click.Path(dir_okay=False), default=None, envvar="MINEMAP_STORE",
-    help="The GeoPackage store (default: $MINEMAP_STORE or ./minemap.gpkg).",
+    help="The store: a GeoPackage file, or a PostGIS database as postgresql://user@host:port/db"
+    " (default: $MINEMAP_STORE or ./minemap.gpkg).",
 )
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.option("-v", "--verbose", count=True, help="More detail.")

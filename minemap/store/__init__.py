@@ -40,24 +40,23 @@ def open_store(location: StoreBackend | str | os.PathLike | None = None) -> Stor
     Raises
     ------
     UsageError
-        For a URL whose backend is not available.
+        For a location that is neither a path nor a ``postgresql://`` URL.
     """
     if isinstance(location, StoreBackend):
         return location
     if location is None or str(location) == "":
         location = os.environ.get("MINEMAP_STORE") or None
     if location is not None and is_url(location):
-        raise UsageError(f"{_redact(str(location))}: PostGIS backend not available")
+        from minemap.store.postgis import PostGISStore
+
+        return PostGISStore(str(location))
+    if location is not None and "://" in str(location):
+        raise UsageError(f"{_redact(str(location))}: not a store: give a GeoPackage path or a"
+                         " postgresql:// URL")
     return GeoPackageStore(default_store_path(location))
 
 
 def _redact(url: str) -> str:
-    """A URL without its password, for messages."""
-    from urllib.parse import urlsplit, urlunsplit
+    from minemap.store.postgis import redact
 
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    return redact(url)

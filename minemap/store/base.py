@@ -128,6 +128,15 @@ class StoreView(ABC):
     def read_crossref(self) -> tuple[pd.DataFrame, int]:
         """The materialised crossref and the revision it describes (0: none)."""
 
+    @abstractmethod
+    def versions(self, layer: str) -> tuple[gpd.GeoDataFrame | pd.DataFrame, pd.DataFrame]:
+        """Every version of every row of a layer, in the order written (copy-store).
+
+        Returns the rows as :meth:`read_layer` gives them (``revision`` is the
+        revision that added each) and, row for row, their bookkeeping:
+        ``content_hash``, ``rev_from`` and ``rev_to`` (0 while current).
+        """
+
     # -- on top of the primitives -------------------------------------------
 
     def resolve_revision(self, revision: int | None) -> int:

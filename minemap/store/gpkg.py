@@ -206,7 +206,9 @@ class _View(StoreView):
         params = [revision, revision, *(x for _, v in fixed for x in v)]
         rows: list[tuple] = []
         if chunked is None:
-            rows = self.conn.execute(sql, params).fetchall()
+            # In fid order, the order rows were written (the interface's promise):
+            # an OR of indexes would otherwise list older versions last.
+            rows = self.conn.execute(sql + " ORDER BY fid", params).fetchall()
         else:
             col, values = chunked
             for chunk in iter_chunks(values, _CHUNK):
@@ -230,6 +232,21 @@ class _View(StoreView):
             (revision, revision),
         ).fetchall()
         return pd.DataFrame(rows, columns=cols)
+
+    def versions(self, layer: str) -> tuple[gpd.GeoDataFrame | pd.DataFrame, pd.DataFrame]:
+        spec = LAYERS[layer]
+        book_cols = ["content_hash", "rev_from", "rev_to"]
+        if not self._has(f"{layer}_versions"):
+            return layer_frame(layer, [], None), pd.DataFrame(columns=book_cols)
+        names = ", ".join(f'"{c}"' for c in spec.columns)
+        geom = "geom, " if spec.geometry_type else ""
+        rows = self.conn.execute(
+            f"SELECT {geom}{names}, rev_from, content_hash, COALESCE(rev_to, 0)"
+            f" FROM {layer}_versions ORDER BY fid").fetchall()
+        skip = 1 if spec.geometry_type else 0
+        geoms = _decode([r[0] for r in rows]) if spec.geometry_type and rows else None
+        book = pd.DataFrame([(r[-2], r[-3], r[-1]) for r in rows], columns=book_cols)
+        return layer_frame(layer, [r[skip:-2] for r in rows], geoms), book
 
     def revisions(self) -> list[dict[str, Any]]:
         if not self._has("revisions"):

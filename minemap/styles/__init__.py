@@ -167,3 +167,13 @@ def qgis_style(layer: str, *, has_status: bool = True) -> tuple[str, str]:
     if layer not in singles:
         raise ValueError(f"no style for layer {layer!r}")
     return _qml(layer, _single(singles[layer])), "single symbol"
+
+
+#: The current-state layers every store lists and styles.
+STORE_LAYERS = ("minefields", "crossref", "releases", "items", "incidents", "districts",
+                "mine_rows", "vertices", "remaining", "suspects")
+
+
+def default_styles(layers: tuple[str, ...] = STORE_LAYERS) -> list[tuple[str, str, str]]:
+    """``(layer, style name, QML)`` of each layer's default style, for a backend's layer_styles."""
+    return [(layer, layer, qgis_style(layer)[0]) for layer in layers]
