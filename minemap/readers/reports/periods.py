@@ -33,12 +33,15 @@ MONTH = "(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\b\.?"
 _FULL_MONTH = "(?:" + "|".join(m.capitalize() for m in MONTHS if len(m) > 3 or m == "may") + r")\b"
 DAY = r"(?<![\d.,])\d{1,2}(?:st|nd|rd|th)?(?![\d])"
 YEAR = r"(?:19|20)\d{2}(?!\d)"
+# A year that is not a count: "from July 3 to 8, 2024 anti-personnel mines" counts 2024.
+_NOT_A_COUNT = (r"(?!\s*(?:-\s*)?(?:(?i:anti|unexploded|mines?\b|landmines?|hectares?|ha\b|pieces"
+                r"|items|units|explosive)|AP\b|AT\b|UXO|ERW))")
 _TO = r"\s*(?:to|till|until|through|thru|-|–|—)\s*"
 _AND = r"\s*(?:and|to|-|–|—)\s*"
 
 
 def _y(name: str) -> str:
-    return rf"(?:,?\s*(?P<{name}>{YEAR}))?"
+    return rf"(?:,?\s*(?P<{name}>{YEAR}){_NOT_A_COUNT})?"
 
 
 def _ranges(to: str) -> tuple[re.Pattern[str], ...]:
