@@ -133,9 +133,9 @@ def test_background_alone_gives_nulls():
 def test_text_larger_than_the_limit_is_refused_up_front(tmp_path):
     path = tmp_path / "huge.txt"
     path.write_bytes(HEAD.encode() + b"one " * 300_000)   # 1.2 MB
-    t = time.perf_counter()
+    t = time.process_time()
     frame, problems = read_reports(path)
-    assert time.perf_counter() - t < 1.0
+    assert time.process_time() - t < 1.0
     assert frame.empty and len(problems) == 1
     assert problems[0].file == "huge.txt" and "report_max_bytes = 1,000,000" in problems[0].message
     reading = read_report_text(HEAD + "x" * 1_000_001)
@@ -149,11 +149,13 @@ def test_the_limit_is_a_setting(monkeypatch):
 
 
 def _seconds(text: str) -> float:
+    # CPU time of this process, best of three: other work on a shared machine
+    # does not count against the parser.
     best = float("inf")
-    for _ in range(2):
-        t = time.perf_counter()
+    for _ in range(3):
+        t = time.process_time()
         read_report_text(text)
-        best = min(best, time.perf_counter() - t)
+        best = min(best, time.process_time() - t)
     return best
 
 
@@ -179,7 +181,7 @@ def test_time_grows_linearly(unit):
 def test_hostile_number_words_are_quick():
     # Issue 15 item 2: 100 KB of number words took over 300 s.
     text = HEAD + "one two three four five six seven eight nine ten " * 2_000   # 100 KB
-    t = time.perf_counter()
+    t = time.process_time()
     reading = read_report_text(text)
-    assert time.perf_counter() - t < 5.0
+    assert time.process_time() - t < 5.0
     assert reading.record is None and "no period found" in reading.problems[0].message

@@ -184,6 +184,15 @@ def _rounding(toks: list[_Tok], i: int) -> str | None:
     return None
 
 
+def _space_grouped(text: str, toks: list[_Tok], i: int) -> bool:
+    """Whether the number at ``i`` follows another after one plain space ("1 429")."""
+    if i == 0 or not re.fullmatch(r"\d{3}(?:[.,]\d+)?", toks[i].text):
+        return False
+    prev = toks[i - 1]
+    return (re.fullmatch(r"\d{1,3}", prev.text) is not None
+            and text[prev.end:toks[i].start] == " ")
+
+
 def _value(kind: str, form: str, raw: str) -> int | float:
     if kind == "cleared_ha":
         if form == "digits":
@@ -233,6 +242,10 @@ def find_mentions(index: int, text: str) -> list[Mention]:
             m.value = _value(kind, form, raw)
         except Unreadable as exc:
             m.error = str(exc)
+        if form == "digits" and _space_grouped(text, toks, i):
+            # "1 429 hectares": read as 429 it would be a figure the text does not state.
+            m.error = (f"'{text[toks[i - 1].start:toks[i].end]}' cannot be read safely: a space "
+                       "between digit groups may separate thousands")
         out.append(m)
         after_list_item = end if kind != "cleared_ha" else -1
         i = end
