@@ -130,3 +130,25 @@ def test_json_reconcile_from_the_cli_has_nulls(tmp_path, cli):
     total = [r for r in rows if r["district"] == ""][0]
     assert total["reported_ha"] is None and total["diff_cleared_ha"] is None
     assert total["reported_ap"] == 14 and total["diff_ap"] == -14
+
+
+def test_district_table_uses_only_stated_figures(tmp_path, cli):
+    from tests.conftest import fields_file
+
+    assert cli("import-records", fields_file(tmp_path / "f.geojson"), "--handover", "h1",
+               "--handover-date", "2021-06-12").exit_code == 0
+    aghdam_only = (
+        "date 2022-01-17 By Azernews\n\nFrom January 10 to 15, 14 anti-personnel mines were "
+        "found in Aghdam district.\n"
+    )
+    stated = (
+        "date 2022-01-24 By Azernews\n\nFrom January 17 to 22, 3 anti-personnel mines were "
+        "found and 5.5 hectares cleared in Aghdam district.\n"
+    )
+    res = cli("import-report", write(tmp_path, "a.txt", aghdam_only), write(tmp_path, "b.txt", stated))
+    assert res.exit_code == 0, res.output
+    rows = json.loads(cli("crossref", "--by", "district", "--json").output)
+    agh = next(r for r in rows if r["district"] == "Aghdam")
+    # AP is stated by both reports; hectares only by one, so they are not compared.
+    assert agh["reported_ap"] == 17
+    assert agh["reported_ha"] is None and agh["diff_cleared_ha"] is None
