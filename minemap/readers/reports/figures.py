@@ -218,6 +218,11 @@ def find_mentions(index: int, text: str) -> list[Mention]:
             continue
         j, form = num
         raw = text[toks[i].start:toks[j - 1].end]
+        # "14 (fourteen) anti-personnel mines": the restatement is skipped.
+        if (form != "article" and j + 2 < len(toks) and toks[j].low == "("
+                and (again := _number(toks, j + 1)) is not None and again[1] != "article"
+                and again[0] < len(toks) and toks[again[0]].low == ")"):
+            j = again[0] + 1
         found = None
         if form != "article":
             h = j + (j < len(toks) and toks[j].low == "-")
