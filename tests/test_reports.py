@@ -127,6 +127,10 @@ def one(counts: str, period: str = "from January 10 to 15", ha: str = "51.8 hect
         ("14 anti-personnel, 6 anti-tank mines and 2\u00a0345 items of unexploded ordnance",
          (14, 6, 2345)),
         ("No anti-personnel mines, two thousand and five anti-tank mines and 0 UXOs", (0, 2005, 0)),
+        ("14 (fourteen) anti-personnel mines, two (2) anti-tank mines and 3 UXO", (14, 2, 3)),
+        ("61 mines (37 anti-personnel and 24 anti-tank) and 5 unexploded munitions", (37, 24, 5)),
+        ("112 anti-tank and 25 anti-personnel landmines and 9 explosive remnants of war",
+         (25, 112, 9)),
     ],
 )
 def test_count_variants(counts, expected):

@@ -184,6 +184,15 @@ def _rounding(toks: list[_Tok], i: int) -> str | None:
     return None
 
 
+def _space_grouped(text: str, toks: list[_Tok], i: int) -> bool:
+    """Whether the number at ``i`` follows another after one plain space ("1 429")."""
+    if i == 0 or not re.fullmatch(r"\d{3}(?:[.,]\d+)?", toks[i].text):
+        return False
+    prev = toks[i - 1]
+    return (re.fullmatch(r"\d{1,3}", prev.text) is not None
+            and text[prev.end:toks[i].start] == " ")
+
+
 def _value(kind: str, form: str, raw: str) -> int | float:
     if kind == "cleared_ha":
         if form == "digits":
@@ -209,6 +218,11 @@ def find_mentions(index: int, text: str) -> list[Mention]:
             continue
         j, form = num
         raw = text[toks[i].start:toks[j - 1].end]
+        # "14 (fourteen) anti-personnel mines": the restatement is skipped.
+        if (form != "article" and j + 2 < len(toks) and toks[j].low == "("
+                and (again := _number(toks, j + 1)) is not None and again[1] != "article"
+                and again[0] < len(toks) and toks[again[0]].low == ")"):
+            j = again[0] + 1
         found = None
         if form != "article":
             h = j + (j < len(toks) and toks[j].low == "-")
@@ -233,6 +247,10 @@ def find_mentions(index: int, text: str) -> list[Mention]:
             m.value = _value(kind, form, raw)
         except Unreadable as exc:
             m.error = str(exc)
+        if form == "digits" and _space_grouped(text, toks, i):
+            # "1 429 hectares": read as 429 it would be a figure the text does not state.
+            m.error = (f"'{text[toks[i - 1].start:toks[i].end]}' cannot be read safely: a space "
+                       "between digit groups may separate thousands")
         out.append(m)
         after_list_item = end if kind != "cleared_ha" else -1
         i = end

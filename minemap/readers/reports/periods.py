@@ -33,12 +33,15 @@ MONTH = "(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\b\.?"
 _FULL_MONTH = "(?:" + "|".join(m.capitalize() for m in MONTHS if len(m) > 3 or m == "may") + r")\b"
 DAY = r"(?<![\d.,])\d{1,2}(?:st|nd|rd|th)?(?![\d])"
 YEAR = r"(?:19|20)\d{2}(?!\d)"
+# A year that is not a count: "from July 3 to 8, 2024 anti-personnel mines" counts 2024.
+_NOT_A_COUNT = (r"(?!\s*(?:-\s*)?(?:(?i:anti|unexploded|mines?\b|landmines?|hectares?|ha\b|pieces"
+                r"|items|units|explosive)|AP\b|AT\b|UXO|ERW))")
 _TO = r"\s*(?:to|till|until|through|thru|-|–|—)\s*"
 _AND = r"\s*(?:and|to|-|–|—)\s*"
 
 
 def _y(name: str) -> str:
-    return rf"(?:,?\s*(?P<{name}>{YEAR}))?"
+    return rf"(?:,?\s*(?P<{name}>{YEAR}){_NOT_A_COUNT})?"
 
 
 def _ranges(to: str) -> tuple[re.Pattern[str], ...]:
@@ -46,7 +49,7 @@ def _ranges(to: str) -> tuple[re.Pattern[str], ...]:
         # ISO: "2022-01-10 to 2022-01-15".
         re.compile(
             rf"(?P<y1>\d{{4}})-(?P<m1>\d{{1,2}})-(?P<d1>\d{{1,2}}){to}"
-            r"(?P<y2>\d{4})-(?P<m2>\d{1,2})-(?P<d2>\d{1,2})\b"
+            r"(?P<y2>\d{4})-(?P<m2>\d{1,2})-(?P<d2>\d{1,2})(?!\d)"
         ),
         # Numeric, day first: "15.04.2024–21.04.2024", "15.04–21.04.2024".
         re.compile(
@@ -59,9 +62,10 @@ def _ranges(to: str) -> tuple[re.Pattern[str], ...]:
             rf"(?:(?P<m2>{MONTH})\s*)?(?P<d2>{DAY}){_y('y2')}",
             re.IGNORECASE,
         ),
-        # Day first: "10 to 15 January", "27 December 2021 to 2 January 2022".
+        # Day first: "10 to 15 January", "27 December 2021 to 2 January 2022",
+        # "the 3rd to the 8th of July".
         re.compile(
-            rf"(?P<d1>{DAY})(?:\s+(?:of\s+)?(?P<m1>{MONTH}){_y('y1')})?{to}"
+            rf"(?P<d1>{DAY})(?:\s+(?:of\s+)?(?P<m1>{MONTH}){_y('y1')})?{to}(?:the\s+)?"
             rf"(?P<d2>{DAY})\s+(?:of\s+)?(?P<m2>{MONTH}){_y('y2')}",
             re.IGNORECASE,
         ),
@@ -71,6 +75,11 @@ def _ranges(to: str) -> tuple[re.Pattern[str], ...]:
 _RANGES = _ranges(_TO)
 _BETWEEN = tuple(
     re.compile(r"\bbetween\s+" + rx.pattern, rx.flags) for rx in _ranges(_AND)
+)
+# Whole months: "from January to March 2023", "in January-June 2023".
+_MONTH_RANGE = re.compile(
+    rf"\b(?P<m1>{_FULL_MONTH})(?:\s+(?P<y1>{YEAR}))?\s*(?:-|–|—|(?i:to|till|until|through|and))\s*"
+    rf"(?P<m2>{_FULL_MONTH})(?:,?\s+(?P<y2>{YEAR}))?(?!\s*\d)"
 )
 # A whole month: "in March", "for April 2022", "during the month of May".
 _MONTH_ONLY = re.compile(
@@ -148,6 +157,22 @@ def _resolve_range(m: re.Match[str], dateline: date | None) -> tuple[date, date]
     return start, end
 
 
+def _resolve_months(m: re.Match[str], dateline: date | None) -> tuple[date, date]:
+    what = m.group(0).strip()
+    mon1, mon2 = month_number(m.group("m1")), month_number(m.group("m2"))
+    if m.group("y2"):
+        year2 = int(m.group("y2"))
+    else:
+        year2 = _end_year(mon2, calendar.monthrange(2001, mon2)[1], dateline, what)
+    year1 = int(m.group("y1")) if m.group("y1") else (year2 if mon1 <= mon2 else year2 - 1)
+    start, end = date(year1, mon1, 1), date(year2, mon2, calendar.monthrange(year2, mon2)[1])
+    if dateline is not None and end > dateline:
+        raise Unreadable(f"the months '{what}' end after the dateline {dateline.isoformat()}")
+    if start > end:
+        raise Unreadable(f"the period '{what}' starts after it ends")
+    return start, end
+
+
 def _resolve_month(m: re.Match[str], dateline: date | None) -> tuple[date, date]:
     what = m.group(0).strip()
     mon = month_number(m.group("m"))
@@ -177,6 +202,16 @@ def find_periods(index: int, text: str, dateline: date | None) -> list[Period]:
             except Unreadable as exc:
                 p.error = str(exc)
             found.append(p)
+    for m in _MONTH_RANGE.finditer(text):
+        if not free(*m.span()):
+            continue
+        taken.append(m.span())
+        p = Period(index, m.span(), m.group(0).strip(), whole_month=True)
+        try:
+            p.start, p.end = _resolve_months(m, dateline)
+        except Unreadable as exc:
+            p.error = str(exc)
+        found.append(p)
     for m in _MONTH_ONLY.finditer(text):
         a = m.start("m")
         if not free(a, m.end()):

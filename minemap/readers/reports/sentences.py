@@ -53,7 +53,7 @@ _FURNITURE = re.compile(
     re.IGNORECASE,
 )
 _FULL_DATES = (
-    re.compile(r"\b(?P<y>(?:19|20)\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b"),
+    re.compile(r"\b(?P<y>(?:19|20)\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?!\d)"),
     re.compile(rf"\b(?P<m>{MONTH})\s*(?P<d>{DAY}),?\s+(?P<y>{YEAR})", re.IGNORECASE),
     re.compile(rf"\b(?P<d>{DAY})\s+(?:of\s+)?(?P<m>{MONTH}),?\s+(?P<y>{YEAR})", re.IGNORECASE),
     re.compile(r"\b(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>(?:19|20)\d{2})\b"),
@@ -63,7 +63,7 @@ _CITY = r"[A-Z][A-Za-z'\-]+(?:\s[A-Z][A-Za-z'\-]+)?"
 _NEWS = re.compile(
     rf"\s*(?P<place>{_CITY}(?:,\s*{_CITY})?),\s*"
     rf"(?:(?P<m1>{MONTH})\s*(?P<d1>{DAY})|(?P<d2>{DAY})\s+(?P<m2>{MONTH}))"
-    rf"(?:,?\s+(?P<y>{YEAR}))?\s*(?:\([^()\n]{{1,30}}\))?\s*[.:\-–—/]+\s*",
+    rf"(?:,?\s+(?P<y>{YEAR}))?\s*(?:\([^()\n]{{1,30}}\)|,\s*[A-Z][\w.]{{1,20}})?\s*[.:\-–—/]+\s*",
     re.IGNORECASE,
 )
 
