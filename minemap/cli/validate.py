@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from minemap.cli import import_common as common
 from minemap.cli import options
 from minemap.cli.main import echo_problems
 
@@ -15,23 +16,27 @@ from minemap.cli.main import echo_problems
 @click.option("--handover", default=None, help="Check records' own handover against this.")
 @click.option("--handover-date", default=None, metavar="DATE",
               help="Date of the handover (a fallback date for magnetic declinations).")
-@options.layer_opt
-@options.crs_opt
+@common.layers_opt
+@common.crs_opt
 @options.map_opt
+@common.vocabulary_opt
+@common.default_outcome_opt
 @click.option("--repair", type=click.Choice(["hull"]), default=None,
               help="Check with self-intersecting perimeters replaced by their convex hull.")
 @click.option("--accept-misclosure", is_flag=True,
               help="Accept traverses whose misclosure exceeds the tolerance.")
 @click.pass_context
-def command(ctx, sources, kind, handover, handover_date, layer, crs, column_map, repair,
-            accept_misclosure):
+def command(ctx, sources, kind, handover, handover_date, layer, crs, column_map, vocabulary,
+            default_outcome, repair, accept_misclosure):
     """Run the import checks without writing; list every problem; exit 1 if any is an error."""
     from minemap.imports import validate
 
-    opts = {"layer": layer, "crs": crs, "column_map": column_map}
+    opts = {"layer": common.layer_value(layer), "crs": crs, "column_map": column_map}
     if kind == "records":
         opts.update(handover=handover, handover_date=handover_date, repair=repair,
-                    accept_misclosure=accept_misclosure)
+                    accept_misclosure=accept_misclosure, vocabulary=vocabulary)
+    if kind == "clearance":
+        opts.update(vocabulary=vocabulary, default_outcome=default_outcome)
     if kind == "reports":
         opts = {}
     problems = validate(sources, kind=kind, **opts)
