@@ -81,7 +81,7 @@ def _read_gis(sources, problems: list[Problem], **options):
 
 
 def _provenance(path: Path, sf: SourceFrame, columns: dict[str, str] | None = None) -> Source:
-    return Source(path, sf.name, sf.sha256, sf.source_crs, sf.transformation,
+    return Source(path, path.name, sf.sha256, sf.source_crs, sf.transformation,
                   {**(columns or {}), **sf.columns}, list(sf.notes))
 
 
@@ -125,7 +125,7 @@ def _vertex_rows_to_polygons(sf: SourceFrame) -> tuple[SourceFrame, list[Problem
     perimeter; its fields come from its first row, and a later row that
     repeats a field with another value is an error.
     """
-    frame, _ = rules.apply_aliases(sf.frame, ["record_id"])
+    frame, renamed = rules.apply_aliases(sf.frame, ["record_id"])
     if "record_id" not in frame or not len(frame):
         return sf, []
     problems: list[Problem] = []
@@ -160,7 +160,7 @@ def _vertex_rows_to_polygons(sf: SourceFrame) -> tuple[SourceFrame, list[Problem
     out = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms, crs="EPSG:4326")
     out["_src_geom"] = np.array(src, dtype=object)
     return SourceFrame(out, sf.name, sf.path, sf.source_crs, sf.transformation, [],
-                       sf.sha256, sf.columns, sf.notes), problems
+                       sf.sha256, {**renamed, **sf.columns}, sf.notes), problems
 
 
 def _gis_records(path, sf, handover, repair, aoi, vocab, problems):

@@ -188,8 +188,8 @@ def records(
     if "record_id" not in frame and len(frame):
         lower = [str(c).lower() for c in frame.columns]
         if "name" in lower:
-            problems.append(Problem(name, None, "a NAME column is not taken as the record id;"
-                                    " if it is one, give --map record_id=NAME"))
+            problems.insert(0, Problem(name, None, "a NAME column is not taken as the record"
+                                       " id; if it is one, give --map record_id=NAME"))
     if vocabulary is not None:
         attrs["mine_types"] = [";".join(vocabulary.translate("model", t.split(";"))) if t else t
                                for t in attrs["mine_types"]]
