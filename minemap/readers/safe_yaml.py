@@ -109,7 +109,8 @@ def convert(node: yaml.Node, seen: set[int] | None = None) -> object:
 
     def alias(n: yaml.Node) -> AliasError:
         return AliasError(f"YAML anchors and aliases (&/*) are not allowed in record files"
-                          f" (line {n.start_mark.line + 1}); write the values out")
+                          f" (the anchor at line {n.start_mark.line + 1} is used again);"
+                          " write the values out")
 
     def make(n: yaml.Node):
         if id(n) in seen:

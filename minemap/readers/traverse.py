@@ -151,6 +151,11 @@ def _csv_items(text: str, name: str, problems: list[Problem]) -> list[tuple[obje
     delimiter = ";" if head.count(";") > head.count(",") else ","
     reader = csv.reader(iter(lines), delimiter=delimiter)
     header = [h.strip().lower() for h in next(reader)]
+    if len(header) > settings.max_columns:
+        problems.append(Problem(name, None, f"{len(header):,} columns is more than the"
+                                f" {settings.max_columns:,} a source may have"
+                                " (settings.max_columns)"))
+        return []
     missing = [c for c in ("record_id", "bearing", "distance_m") if c not in header]
     if missing:
         problems.append(Problem(name, None, f"CSV header lacks {', '.join(missing)}"))
