@@ -1044,6 +1044,9 @@ def is_traverse_file(path: str | Path) -> bool:
     except (OSError, UnicodeDecodeError):
         return False
     delimiter = ";" if head.count(";") > head.count(",") else ","
+    if head.count(delimiter) >= settings.max_columns:
+        # Not a traverse file; the GIS reader refuses its width in one line.
+        return False
     try:
         cols = {c.strip().lower() for c in next(csv.reader(io.StringIO(head),
                                                            delimiter=delimiter))}
