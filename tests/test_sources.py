@@ -364,3 +364,22 @@ def test_two_layer_geopackage_is_one_revision(tmp_path, cli, store_path):
     assert res.exit_code == 0, res.output
     rs = read_clearance([path], layer=["releases", "items"])
     assert rs.ok and len(rs.releases) == 2 and len(rs.items) == 1
+
+
+# -- one set of record rules ------------------------------------------------------------
+
+
+def test_gis_and_traverse_records_are_checked_by_the_same_rules(tmp_path):
+    gis = read_records([write_geojson(tmp_path / "g.geojson", [
+        feature({"record_id": "T-1", "mines_ap": 5, "mines_total": 2, "district": "Atlantis"},
+                rect(0, 0, 50, 50))])], handover="h")
+    text = _traverse_yaml(tmp_path / "t.yaml", "1993").read_text().replace(
+        "mines: {ap: 3}", "mines: {ap: 5, total: 2}\ndistrict: Atlantis")
+    (tmp_path / "t.yaml").write_text(text)
+    trav = read_traverse(tmp_path / "t.yaml", handover="h")
+    strip = [p.message.split(" (line")[0] for p in trav.problems
+             if "mines_total" in p.message or "district" in p.message]
+    assert strip == [p.message for p in gis.problems
+                     if "mines_total" in p.message or "district" in p.message]
+    assert strip == ["mines_total 2 is less than mines_ap + mines_at (5 + 0)",
+                     "unknown district 'Atlantis'"]
