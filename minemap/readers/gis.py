@@ -558,38 +558,39 @@ def ring_vertices(ids: list[str], handover: list[str], geoms_ll: np.ndarray,
         ``schema.VERTEX_COLUMNS`` + point geometry (WGS84), with the source
         CRS coordinates in ``raw_x``/``raw_y``.
     """
-    from minemap.records.schema import VERTEX_COLUMNS
-
-    rows: dict[str, list] = {c: [] for c in VERTEX_COLUMNS}
-    lons: list[np.ndarray] = []
-    lats: list[np.ndarray] = []
-    for rid, ho, gl, gs in zip(ids, handover, geoms_ll, geoms_src):
-        if gl is None or gs is None or shapely.get_type_id(gl) not in (3, 6) or gl.is_empty:
-            continue
-        parts_l = shapely.get_parts(gl)
-        parts_s = shapely.get_parts(gs)
-        if len(parts_l) != len(parts_s):
-            continue
-        ll = [np.asarray(p.exterior.coords)[:-1, :2] for p in parts_l]
-        ss = [np.asarray(p.exterior.coords)[:-1, :2] for p in parts_s]
-        xy_l, xy_s = np.concatenate(ll), np.concatenate(ss)
-        keep = np.ones(len(xy_l), dtype=bool)
-        keep[1:] = (xy_l[1:] != xy_l[:-1]).any(axis=1)
-        xy_l, xy_s = xy_l[keep], xy_s[keep]
-        n = len(xy_l)
-        rows["record_id"] += [rid] * n
-        rows["handover"] += [ho] * n
-        rows["vertex"] += list(range(1, n + 1))
-        rows["label"] += [f"TP{i}" for i in range(1, n + 1)]
-        rows["point_type"] += ["turning"] * n
-        rows["raw_x"] += xy_s[:, 0].tolist()
-        rows["raw_y"] += xy_s[:, 1].tolist()
-        lons.append(xy_l[:, 0])
-        lats.append(xy_l[:, 1])
-    lon = np.concatenate(lons) if lons else np.zeros(0)
-    lat = np.concatenate(lats) if lats else np.zeros(0)
-    frame = pd.DataFrame(rows)
-    frame["vertex"] = frame["vertex"].astype("int64")
-    frame["raw_x"] = frame["raw_x"].astype(float)
-    frame["raw_y"] = frame["raw_y"].astype(float)
-    return gpd.GeoDataFrame(frame, geometry=shapely.points(lon, lat), crs=WGS84)
+    geoms_ll = np.asarray(geoms_ll, dtype=object)
+    geoms_src = np.asarray(geoms_src, dtype=object)
+    ok = ~shapely.is_missing(geoms_ll) & ~shapely.is_missing(geoms_src)
+    ok[ok] = (np.isin(shapely.get_type_id(geoms_ll[ok]), (3, 6))
+              & ~shapely.is_empty(geoms_ll[ok]))
+    rec = np.flatnonzero(ok)
+    parts_l, pi_l = shapely.get_parts(geoms_ll[rec], return_index=True)
+    parts_s, pi_s = shapely.get_parts(geoms_src[rec], return_index=True)
+    xy_l, ci_l = shapely.get_coordinates(shapely.get_exterior_ring(parts_l), return_index=True)
+    xy_s, ci_s = shapely.get_coordinates(shapely.get_exterior_ring(parts_s), return_index=True)
+    if len(xy_l) != len(xy_s) or not np.array_equal(ci_l, ci_s):
+        # The source and WGS84 geometries come from one another point by
+        # point; a mismatch would mean no vertex order can be trusted.
+        raise ValueError("source and WGS84 geometries differ in structure")
+    owner = rec[pi_l[ci_l]]
+    # Without each ring's closing vertex, and without consecutive repeats
+    # within a record (digitising artefacts the stored polygon drops too).
+    last = np.ones(len(ci_l), dtype=bool)
+    last[:-1] = ci_l[1:] != ci_l[:-1]
+    keep = ~last
+    same = np.zeros(len(ci_l), dtype=bool)
+    same[1:] = (owner[1:] == owner[:-1]) & (xy_l[1:] == xy_l[:-1]).all(axis=1)
+    keep &= ~same
+    xy_l, xy_s, owner = xy_l[keep], xy_s[keep], owner[keep]
+    start = np.ones(len(owner), dtype=bool)
+    start[1:] = owner[1:] != owner[:-1]
+    first = np.flatnonzero(start)
+    number = np.arange(len(owner)) - np.repeat(first, np.diff(np.append(first, len(owner)))) + 1
+    ids_a = np.asarray(ids, dtype=object)
+    ho_a = np.asarray(handover, dtype=object)
+    frame = pd.DataFrame({
+        "record_id": ids_a[owner], "handover": ho_a[owner], "vertex": number.astype("int64"),
+        "label": [f"TP{n}" for n in number.tolist()], "point_type": "turning",
+        "raw_x": xy_s[:, 0].astype(float), "raw_y": xy_s[:, 1].astype(float),
+    })
+    return gpd.GeoDataFrame(frame, geometry=shapely.points(xy_l[:, 0], xy_l[:, 1]), crs=WGS84)
