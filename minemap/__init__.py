@@ -97,5 +97,11 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-__all__ = ["DataError", "MinemapError", "Problem", "UsageError", "settings", "__version__",
-           *_LAZY]
+__all__ = [  # noqa: RUF022 - grouped as above
+    "DataError", "MinemapError", "Problem", "UsageError", "Store", "copy_store", "settings",
+    "__version__", "apply_offsets", "crossref", "export", "history_diff", "layer_frame",
+    "map_frames", "minefield_table", "offsets", "open_store", "reconcile", "remaining",
+    "render_map", "reports", "revert", "sheet", "suspects", "import_clearance",
+    "import_districts", "import_incidents", "import_records", "import_report",
+    "read_clearance", "read_districts", "read_incidents", "read_records", "validate",
+]

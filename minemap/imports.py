@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,63 +18,18 @@ import shapely
 
 from minemap import settings
 from minemap._errors import DataError, Problem, UsageError, raise_for_problems
-from minemap.geo.districts import normalise
-from minemap.readers.gis import SourceFrame, read_features
-from minemap.records import schema
+from minemap.readers.gis import SourceFrame, read_source, ring_vertices
+from minemap.readers.result import ReadResult, Source
+from minemap.records import rules, schema
 from minemap.records import validate as v
+from minemap.records.vocabulary import Vocabulary, load_vocabulary
 from minemap.store import ImportPlan, ImportResult, Store, open_store, sha256_file
 
 PathLike = str | os.PathLike
 
-_ALIASES: dict[str, tuple[str, ...]] = {
-    "record_id": ("id", "recordid", "minefield_id", "name"),
-    "mines_ap": ("ap", "ap_mines", "n_ap"),
-    "mines_at": ("at", "at_mines", "n_at"),
-    "mines_total": ("total", "mines", "total_mines"),
-    "item_type": ("type",),
-    "date_end": ("date_to",),
-    "date_start": ("date_from",),
-}
-
-
-@dataclass
-class RecordSet:
-    """Validated minefield records of one or more sources.
-
-    Attributes
-    ----------
-    minefields, vertices, rows
-        Frames in the store's schema (see :mod:`minemap.records.schema`).
-    problems
-        Every error and warning found.  Any error refuses the whole set.
-    sources
-        One :class:`Source` per file.
-    """
-
-    minefields: gpd.GeoDataFrame
-    vertices: gpd.GeoDataFrame
-    rows: gpd.GeoDataFrame
-    problems: list[Problem] = field(default_factory=list)
-    sources: list[Source] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "warning"]
-
-
-@dataclass
-class Source:
-    """Provenance of one source file."""
-
-    path: Path
-    name: str
-    sha256: str
-    source_crs: str
-    transformation: str
+#: Before this session's readers returned one type, read_records returned a
+#: ``RecordSet``; it is the same :class:`ReadResult`.
+RecordSet = ReadResult
 
 
 def _empty(columns: dict[str, str], geom: bool = True) -> gpd.GeoDataFrame:
@@ -85,32 +39,11 @@ def _empty(columns: dict[str, str], geom: bool = True) -> gpd.GeoDataFrame:
 
 def _concat(frames: list[gpd.GeoDataFrame], columns: dict[str, str]) -> gpd.GeoDataFrame:
     """Frames of several sources as one, or an empty frame of the schema."""
+    frames = [f for f in frames if f is not None]
     if not frames:
         return _empty(columns)
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry",
                             crs="EPSG:4326")
-
-
-def _apply_aliases(frame: pd.DataFrame, contract: Sequence[str]) -> pd.DataFrame:
-    """Contract names for common aliases, other cases and 10-character
-    Shapefile truncations.  Explicit ``--map`` has already been applied."""
-    cols = list(frame.columns)
-    lower = {str(c).lower(): c for c in cols}
-    rename = {}
-    for name in contract:
-        if name in cols:
-            continue
-        if name in lower:
-            rename[lower[name]] = name
-            continue
-        if len(name) > 10 and name[:10] in lower:
-            rename[lower[name[:10]]] = name
-            continue
-        for alias in _ALIASES.get(name, ()):
-            if alias in lower and lower[alias] not in rename:
-                rename[lower[alias]] = name
-                break
-    return frame.rename(columns=rename)
 
 
 def _check_sources(sources: Sequence[PathLike]) -> list[Path]:
@@ -125,17 +58,51 @@ def _check_sources(sources: Sequence[PathLike]) -> list[Path]:
     return paths
 
 
+def _as_list(sources) -> list:
+    return [sources] if isinstance(sources, str | os.PathLike) else list(sources)
+
+
+def _problem_of(path: Path, exc: DataError) -> list[Problem]:
+    return exc.problems or [Problem(path.name, None, str(exc).split(": ", 1)[-1])]
+
+
+def _read_gis(sources, problems: list[Problem], **options):
+    """``(path, SourceFrame)`` for each layer of each source; a refused file adds
+    its problems instead."""
+    for path in _check_sources(_as_list(sources)):
+        try:
+            frames = read_source(path, **options)
+        except DataError as exc:
+            problems += _problem_of(path, exc)
+            continue
+        for sf in frames:
+            problems += sf.problems
+            yield path, sf
+
+
+def _provenance(path: Path, sf: SourceFrame, columns: dict[str, str] | None = None) -> Source:
+    return Source(path, path.name, sf.sha256, sf.source_crs, sf.transformation,
+                  {**(columns or {}), **sf.columns}, list(sf.notes))
+
+
+def _aliased(sf: SourceFrame, contract) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
+    frame, renamed = rules.apply_aliases(sf.frame, list(contract))
+    return frame, renamed
+
+
 def _read_each(sources, read, problems: list[Problem]):
     """``(path, read(path))`` for each source; a refused file adds its problems."""
-    if isinstance(sources, str | os.PathLike):
-        sources = [sources]
-    for path in _check_sources(sources):
+    for path in _check_sources(_as_list(sources)):
         try:
             result = read(path)
         except DataError as exc:
-            problems += exc.problems or [Problem(path.name, None, str(exc).split(": ", 1)[-1])]
+            problems += _problem_of(path, exc)
             continue
         yield path, result
+
+
+def _layers_option(layer) -> str | list[str] | None:
+    return list(layer) if layer is not None and not isinstance(layer, str) else layer
 
 
 def _is_traverse(path: Path) -> bool:
@@ -158,17 +125,20 @@ def _vertex_rows_to_polygons(sf: SourceFrame) -> tuple[SourceFrame, list[Problem
     perimeter; its fields come from its first row, and a later row that
     repeats a field with another value is an error.
     """
-    frame = _apply_aliases(sf.frame, ["record_id"])
+    frame, renamed = rules.apply_aliases(sf.frame, ["record_id"])
     if "record_id" not in frame or not len(frame):
         return sf, []
     problems: list[Problem] = []
     ids = v.text(frame, "record_id")
     order = pd.to_numeric(frame["vertex"], errors="coerce") if "vertex" in frame else None
-    attrs = [c for c in frame.columns if c not in ("geometry", "_feature", "_raw", "vertex")]
+    attrs = [c for c in frame.columns
+             if c not in ("geometry", "_feature", "_raw", "_src_geom", "vertex")]
     groups: dict[str, list[int]] = {}
     for i, rid in enumerate(ids):
         groups.setdefault(rid, []).append(i)
-    rows, geoms = [], []
+    rows, geoms, src = [], [], []
+    all_ll = np.asarray(frame.geometry.values, dtype=object)
+    all_src = np.asarray(frame["_src_geom"].values, dtype=object)
     for rid, idx in groups.items():
         if order is not None:
             idx = sorted(idx, key=lambda i: (order.iat[i], i))
@@ -180,102 +150,42 @@ def _vertex_rows_to_polygons(sf: SourceFrame) -> tuple[SourceFrame, list[Problem
                     problems.append(Problem(sf.name, rid or f"feature {i + 1}",
                                             f"{c} {b!r} on line {i + 2} differs from {a!r}"
                                             f" on line {idx[0] + 2}"))
-        xy = shapely.get_coordinates(np.asarray(frame.geometry.values, dtype=object)[idx])
-        geoms.append(shapely.Polygon(xy) if len(xy) >= 3 else shapely.Polygon())
+        for target, pool in ((geoms, all_ll), (src, all_src)):
+            xy = shapely.get_coordinates(pool[idx])
+            target.append(shapely.Polygon(xy) if len(xy) >= 3 else shapely.Polygon())
         row = first[attrs].to_dict()
         row["_feature"] = int(first["_feature"])
         row["_raw"] = "[" + ", ".join(frame["_raw"].iloc[i] for i in idx) + "]"
         rows.append(row)
     out = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms, crs="EPSG:4326")
-    return SourceFrame(out, sf.name, sf.path, sf.source_crs, sf.transformation), problems
+    out["_src_geom"] = np.array(src, dtype=object)
+    return SourceFrame(out, sf.name, sf.path, sf.source_crs, sf.transformation, [],
+                       sf.sha256, {**renamed, **sf.columns}, sf.notes), problems
 
 
-def _records_from_frame(
-    sf: SourceFrame, *, handover: str | None, repair: str | None, aoi
-) -> tuple[gpd.GeoDataFrame, list[Problem]]:
-    frame = _apply_aliases(sf.frame, list(schema.MINEFIELD_COLUMNS))
-    name = sf.name
-    names = v.labels(frame, "record_id")
-    problems: list[Problem] = []
-    ids = v.text(frame, "record_id")
-    for i, rid in enumerate(ids):
-        if not rid:
-            problems.append(Problem(name, names[i], "record_id is missing"))
-    problems += v.id_problems(ids, frame.get("record_id"), name, "record_id")
-    problems += v.duplicates([i for i in ids if i], name)
-    own = v.text(frame, "handover")
-    if handover is None:
-        handovers = own
-    else:
-        handovers = [handover] * len(frame)
-        for i, h in enumerate(own):
-            if h and h != handover:
-                problems.append(
-                    Problem(name, names[i], f"handover {h!r} does not match --handover {handover}")
-                )
-    ap, p1 = v.counts(frame, "mines_ap", name, names)
-    at, p2 = v.counts(frame, "mines_at", name, names)
-    problems += p1 + p2
-    # A record with no count at all is refused: stored as 0 it would report
-    # nothing remaining on ground that is still hazardous.
-    given = np.zeros(len(frame), dtype=bool)
-    for col in ("mines_ap", "mines_at", "mines_total"):
-        given |= np.array([t != "" for t in v.text(frame, col)], dtype=bool)
-    for i in np.flatnonzero(~given):
-        problems.append(Problem(name, names[i], "no mine count: give mines_ap, mines_at or"
-                                " mines_total (0 if the record says none)"))
-    if "mines_total" in frame:
-        total, p3 = v.counts(frame, "mines_total", name, names, default=-1)
-        problems += p3
-        blank = total < 0
-        total[blank] = (ap + at)[blank]
-        for i in np.flatnonzero(~blank & (total < ap + at)):
-            problems.append(
-                Problem(name, names[i], f"mines_total {total[i]} is less than mines_ap + mines_at"
-                        f" ({ap[i]} + {at[i]})")
-            )
-    else:
-        total = ap + at
-    laid, p4 = v.dates(frame, "laid_date", name, names)
-    district, p5 = v.districts(frame, name, names)
-    problems += p4 + p5
-    geoms, p6, flags = v.check_geometries(
-        frame, name, names, polygonal=True, aoi=aoi, repair=repair
-    )
-    problems += p6
-    mine_types = [
-        ";".join(str(x).strip() for x in t) if isinstance(t, list | tuple | np.ndarray) else t
-        for t in (frame["mine_types"].tolist() if "mine_types" in frame else [""] * len(frame))
-    ]
-    out = gpd.GeoDataFrame(
-        {
-            "record_id": ids,
-            "handover": handovers,
-            "district": district,
-            "mines_ap": ap,
-            "mines_at": at,
-            "mines_total": total,
-            "mine_types": [
-                "" if t is None or (isinstance(t, float) and np.isnan(t))
-                else ";".join(s.strip() for s in str(t).replace(",", ";").split(";") if s.strip())
-                for t in mine_types
-            ],
-            "laid_date": laid,
-            "reliability": v.text(frame, "reliability"),
-            "area_ha": v.hectares(geoms),
-            "flags": [";".join(f) for f in flags],
-            "source_file": name,
-            "source_crs": sf.source_crs,
-            "transformation": sf.transformation,
-            "raw": frame["_raw"].tolist(),
-            "misclosure_m": np.nan,
-            "misclosure_ratio": np.nan,
-            "declination_deg": np.nan,
-        },
-        geometry=geoms,
-        crs="EPSG:4326",
-    )
-    return out, problems
+def _gis_records(path, sf, handover, repair, aoi, vocab, problems):
+    """Minefield rows, source-order vertices and provenance of one GIS layer."""
+    if path.suffix.lower() == ".csv" and (
+        shapely.get_type_id(np.asarray(sf.frame.geometry.values, dtype=object)) == 0
+    ).all():
+        sf, probs = _vertex_rows_to_polygons(sf)
+        problems += probs
+    frame, renamed = _aliased(sf, schema.MINEFIELD_COLUMNS)
+    recs, probs = rules.records(frame, sf.name, handover=handover, repair=repair, aoi=aoi,
+                                provenance={"source_crs": sf.source_crs,
+                                            "transformation": sf.transformation},
+                                vocabulary=vocab)
+    problems += probs
+    verts = ring_vertices(list(recs["record_id"]), list(recs["handover"]),
+                          np.asarray(frame.geometry.values, dtype=object),
+                          np.asarray(frame["_src_geom"].values, dtype=object))
+    return recs, verts, _provenance(path, sf, rules.announced(frame, renamed, "records"))
+
+
+def _read_traverse_file(path: Path, **kw) -> ReadResult:
+    from minemap.readers import traverse
+
+    return traverse.read_traverse(path, **kw)
 
 
 def read_records(
@@ -283,13 +193,14 @@ def read_records(
     *,
     handover: str | None,
     handover_date: str | None = None,
-    layer: str | None = None,
+    layer: str | Sequence[str] | None = None,
     crs: str | None = None,
     column_map: dict[str, str] | None = None,
     repair: str | None = None,
     accept_misclosure: bool = False,
     aoi: tuple[float, float, float, float] | None = None,
-) -> RecordSet:
+    vocabulary: str | Vocabulary | None = None,
+) -> ReadResult:
     """Read and validate minefield records from GIS and traverse files.
 
     Parameters
@@ -303,7 +214,8 @@ def read_records(
     handover_date
         ISO date; the fallback date for a magnetic declination model.
     layer, crs, column_map
-        Passed to :func:`minemap.readers.gis.read_features`.
+        Passed to :func:`minemap.readers.gis.read_source` (``layer`` may
+        name several layers; ``crs`` may be ``"SK-42"``).
     repair
         ``"hull"`` imports the convex hull of a self-intersecting perimeter
         instead of its ``make_valid`` repair.
@@ -311,54 +223,59 @@ def read_records(
         Accept traverse records whose misclosure exceeds the tolerance.
     aoi
         Area of interest; ``settings.aoi`` by default.
+    vocabulary
+        A preset name (``"imsma"``) or YAML file mapping mine model names.
 
     Returns
     -------
-    RecordSet
-        Never raises for bad data: problems are listed in ``.problems``.
+    ReadResult
+        Frames ``minefields``, ``vertices`` (turning points in the source's
+        own order) and ``mine_rows``.  Never raises for bad data: problems are
+        listed in ``.problems``.
     """
-    if isinstance(sources, str | os.PathLike):
-        sources = [sources]
+    sources = _as_list(sources)
     if repair not in (None, "hull"):
         raise UsageError(f"--repair {repair}: the only repair offered is 'hull'")
+    vocab = load_vocabulary(vocabulary)
     paths = _check_sources(sources)
     fields, verts, rows, problems, provenance = [], [], [], [], []
     for path in paths:
-        sha = sha256_file(path)
-        try:
-            if _is_traverse(path):
-                from minemap.readers import traverse
-
-                res = traverse.read_traverse(
-                    path, handover=handover, handover_date=handover_date,
-                    accept_misclosure=accept_misclosure, aoi=aoi, repair=repair,
-                )
-                fields.append(res.records)
-                verts.append(res.vertices)
-                rows.append(res.rows)
-                problems += res.problems
-                crs_used = sorted(set(res.records["source_crs"])) if len(res.records) else []
-                ops = sorted(set(res.records["transformation"])) if len(res.records) else []
-                provenance.append(Source(path, path.name, sha, ";".join(crs_used),
-                                         " | ".join(ops)))
+        # In the order given: that is the order of the revision's sources.
+        if _is_traverse(path):
+            try:
+                res = _read_traverse_file(path, handover=handover, handover_date=handover_date,
+                                          accept_misclosure=accept_misclosure, aoi=aoi,
+                                          repair=repair)
+            except DataError as exc:
+                problems += _problem_of(path, exc)
                 continue
-            sf = read_features(path, layer=layer, crs=crs, column_map=column_map, aoi=aoi)
-        except DataError as exc:
-            problems += exc.problems or [Problem(path.name, None, str(exc).split(": ", 1)[-1])]
+            fields.append(res.minefields)
+            verts.append(res.vertices)
+            rows.append(res.rows)
+            problems += res.problems
+            provenance += res.sources
             continue
-        if not len(sf.frame):
-            problems.append(Problem(sf.name, None, "holds no records"))
-            continue
-        if path.suffix.lower() == ".csv" and len(sf.frame) and (
-            shapely.get_type_id(np.asarray(sf.frame.geometry.values, dtype=object)) == 0
-        ).all():
-            sf, probs = _vertex_rows_to_polygons(sf)
-            problems += probs
-        recs, probs = _records_from_frame(sf, handover=handover, repair=repair, aoi=aoi)
-        fields.append(recs)
-        problems += probs
-        provenance.append(Source(path, sf.name, sha, sf.source_crs, sf.transformation))
+        for _, sf in _read_gis([path], problems, layer=layer, crs=crs, column_map=column_map,
+                               aoi=aoi, polygons_only=True):
+            if not len(sf.frame):
+                problems.append(Problem(sf.name, None, "holds no records"))
+                continue
+            f, v_, r = _gis_records(path, sf, handover, repair, aoi, vocab, problems)
+            fields.append(f)
+            verts.append(v_)
+            provenance.append(r)
     minefields = _concat(fields, schema.MINEFIELD_COLUMNS)
+    problems += _handover_checks(minefields, problems, provenance, len(paths), aoi)
+    vertices = _concat(verts, schema.VERTEX_COLUMNS)
+    mine_rows = _concat(rows, schema.MINE_ROW_COLUMNS)
+    return ReadResult({"minefields": minefields, "vertices": vertices, "mine_rows": mine_rows},
+                      problems, provenance)
+
+
+def _handover_checks(minefields, problems, provenance, n_paths, aoi) -> list[Problem]:
+    """Checks across every file of the import: traverse polygons in the area of
+    interest, geocheck overlaps, ids repeated across files."""
+    out: list[Problem] = []
     traverse_files = {s.name for s in provenance if _is_traverse(s.path)}
     if traverse_files and len(minefields):
         # The traverse reader checks the reference point; the polygon it
@@ -366,140 +283,78 @@ def read_records(
         sel = minefields["source_file"].isin(traverse_files).to_numpy()
         sub = minefields[sel]
         geoms = np.asarray(sub.geometry.values, dtype=object)
-        for rid, src, out in zip(sub.record_id, sub.source_file, v.outside_aoi(geoms, aoi)):
-            if out:
-                problems.append(Problem(src, rid, "the surveyed polygon reaches outside the"
-                                        " area of interest; check the legs and the reference"
-                                        " point"))
+        for rid, src, outside in zip(sub.record_id, sub.source_file, v.outside_aoi(geoms, aoi)):
+            if outside:
+                out.append(Problem(src, rid, "the surveyed polygon reaches outside the"
+                                   " area of interest; check the legs and the reference"
+                                   " point"))
         for src in sorted(set(sub.source_file)):
             part = sub[sub.source_file == src]
-            problems += v.vertex_gap_warnings(np.asarray(part.geometry.values, dtype=object),
-                                              src, list(part.record_id))
-    if len(minefields) > 1 and not any(p.severity == "error" for p in problems):
+            out += v.vertex_gap_warnings(np.asarray(part.geometry.values, dtype=object),
+                                         src, list(part.record_id))
+    if len(minefields) > 1 and not any(p.severity == "error" for p in problems + out):
         # geocheck overlaps across every file of the handover, not file by file.
         source_of = dict(zip(minefields["record_id"], minefields["source_file"]))
         for found in v.overlap_warnings(minefields, "", list(minefields.record_id)):
-            problems.append(Problem(source_of[found.record], found.record, found.message,
-                                    "warning"))
-    if len(paths) > 1 and len(minefields):
+            out.append(Problem(source_of[found.record], found.record, found.message,
+                               "warning"))
+    if n_paths > 1 and len(minefields):
         seen: dict[str, str] = {}
         for rid, src in zip(minefields["record_id"], minefields["source_file"]):
             if rid in seen and seen[rid] != src:
-                problems.append(Problem(src, rid, f"duplicate record id (also in {seen[rid]})"))
+                out.append(Problem(src, rid, f"duplicate record id (also in {seen[rid]})"))
             seen.setdefault(rid, src)
-    vertices = _concat(verts, schema.VERTEX_COLUMNS)
-    mine_rows = _concat(rows, schema.MINE_ROW_COLUMNS)
-    return RecordSet(minefields, vertices, mine_rows, problems, provenance)
+    return out
 
 
 # -- clearance, incidents, districts ---------------------------------------------------
 
 
-def _optional_counts(frame, column, name, names) -> tuple[np.ndarray, list[Problem]]:
-    if column not in frame:
-        return np.full(len(frame), np.nan), []
-    blank = np.array([x is None or (isinstance(x, float) and np.isnan(x))
-                      or (isinstance(x, str) and not x.strip()) for x in frame[column]])
-    vals, probs = v.counts(frame, column, name, names, default=0)
-    out = vals.astype(float)
-    out[blank] = np.nan
-    return out, probs
-
-
-def _releases_from_frame(frame, name, aoi) -> tuple[gpd.GeoDataFrame, list[Problem]]:
-    frame = _apply_aliases(frame, list(schema.RELEASE_COLUMNS) + ["date"])
-    names = v.labels(frame, "report_id")
-    geoms, problems, _ = v.check_geometries(frame, name, names, polygonal=True, aoi=aoi)
-    ids = v.text(frame, "report_id")
-    problems += v.id_problems(ids, frame.get("report_id"), name, "report_id")
-    derived = v.derive_ids(frame, name, "REL")
-    ids = [i or d for i, d in zip(ids, derived)]
-    problems += v.duplicates(ids, name, "report_id")
-    start, p1 = v.dates(frame, "date_start", name, names)
-    end, p2 = v.dates(frame, "date_end", name, names)
-    single, p3 = v.dates(frame, "date", name, names)
-    problems += p1 + p2 + p3
-    start = [s or d for s, d in zip(start, single)]
-    end = [e or d or s for e, d, s in zip(end, single, start)]
-    for i, (s, e) in enumerate(zip(start, end)):
-        if not e:
-            problems.append(Problem(name, names[i], "no date (date or date_start/date_end)"))
-        elif s and s > e:
-            problems.append(Problem(name, names[i], f"date_start {s} is after date_end {e}"))
-    outcome = [o.lower() or "cleared" for o in v.text(frame, "outcome")]
-    for i, o in enumerate(outcome):
-        if o not in schema.OUTCOMES:
-            problems.append(Problem(name, names[i], f"outcome {o!r} is not one of "
-                                    + ", ".join(schema.OUTCOMES)))
-    district, p4 = v.districts(frame, name, names)
-    problems += p4
-    found = {}
-    for col in ("found_ap", "found_at", "found_uxo"):
-        found[col], p = _optional_counts(frame, col, name, names)
-        problems += p
-    out = gpd.GeoDataFrame(
-        {
-            "report_id": ids, "date_start": start, "date_end": end,
-            "operator": v.text(frame, "operator"), "method": v.text(frame, "method"),
-            "outcome": outcome, "district": district, **found,
-            "area_ha": v.hectares(geoms), "source_file": name,
-        },
-        geometry=geoms, crs="EPSG:4326",
-    )
-    return out, problems
-
-
-def _items_from_frame(frame, name, aoi) -> tuple[gpd.GeoDataFrame, list[Problem]]:
-    frame = _apply_aliases(frame, list(schema.ITEM_COLUMNS))
-    names = v.labels(frame, "item_id")
-    geoms, problems, _ = v.check_geometries(frame, name, names, polygonal=False, aoi=aoi)
-    ids = v.text(frame, "item_id")
-    problems += v.id_problems(ids, frame.get("item_id"), name, "item_id")
-    ids = [i or d for i, d in zip(ids, v.derive_ids(frame, name, "ITM"))]
-    problems += v.duplicates(ids, name, "item_id")
-    types = [t.upper() for t in v.text(frame, "item_type")]
-    for i, t in enumerate(types):
-        if t not in schema.ITEM_TYPES:
-            problems.append(Problem(name, names[i], f"item_type {t!r} is not one of AP, AT, UXO"))
-    date, p1 = v.dates(frame, "date", name, names, required=True)
-    district, p2 = v.districts(frame, name, names)
-    out = gpd.GeoDataFrame(
-        {
-            "item_id": ids, "item_type": types, "date": date, "model": v.text(frame, "model"),
-            "report_id": v.text(frame, "report_id"), "district": district, "source_file": name,
-        },
-        geometry=geoms, crs="EPSG:4326",
-    )
-    return out, problems + p1 + p2
-
-
 def read_clearance(
     sources: Sequence[PathLike] | PathLike,
     *,
-    layer: str | None = None,
+    layer: str | Sequence[str] | None = None,
     crs: str | None = None,
     column_map: dict[str, str] | None = None,
     aoi: tuple[float, float, float, float] | None = None,
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, list[Problem], list[Source]]:
+    vocabulary: str | Vocabulary | None = None,
+    default_outcome: str | None = None,
+) -> ReadResult:
     """Read land-release polygons and item points.
 
-    Polygons become releases and points become items, whichever file they
+    Polygons become releases and points become items, whichever file (or
+    GeoPackage layer: every layer is read unless ``layer`` names some) they
     come from.
+
+    Parameters
+    ----------
+    vocabulary
+        A preset name (``"imsma"``) or YAML file mapping the source's
+        outcomes, item types and mine models onto minemap's.
+    default_outcome
+        ``cleared``, ``reduced`` or ``cancelled`` for releases that state no
+        outcome; without it such a release is refused.
 
     Returns
     -------
-    releases, items, problems, sources
+    ReadResult
+        Frames ``releases`` and ``items``.
     """
+    if default_outcome is not None and default_outcome not in schema.OUTCOMES:
+        raise UsageError(f"--default-outcome {default_outcome}: use one of "
+                         + ", ".join(schema.OUTCOMES))
+    vocab = load_vocabulary(vocabulary)
     rels, items, problems, provenance = [], [], [], []
-
-    def read(path):
-        return read_features(path, layer=layer, crs=crs, column_map=column_map,
-                             id_columns=("report_id", "item_id"), aoi=aoi)
-
-    for path, sf in _read_each(sources, read, problems):
-        provenance.append(Source(path, sf.name, sha256_file(path), sf.source_crs,
-                                 sf.transformation))
+    by_path: dict[Path, Source] = {}
+    for path, sf in _read_gis(sources, problems, layer=layer, crs=crs, column_map=column_map,
+                              id_columns=("report_id", "item_id"), aoi=aoi, every_layer=True):
         frame = sf.frame
+        src = by_path.get(path)
+        if src is None:
+            src = by_path[path] = _provenance(path, sf)
+            provenance.append(src)
+        else:
+            src.notes += sf.notes
         if not len(frame):
             problems.append(Problem(sf.name, None, "holds no features"))
             continue
@@ -516,11 +371,18 @@ def read_clearance(
                         sf.name, v.labels(frame, "item_id")[i],
                         f"has {col} (an item) but a {frame.geometry.iloc[i].geom_type}"
                         " geometry; items are points, releases polygons"))
-            r, p = _releases_from_frame(frame[polys].reset_index(drop=True), sf.name, aoi)
+            part, renamed = rules.apply_aliases(frame[polys].reset_index(drop=True),
+                                                list(schema.RELEASE_COLUMNS) + ["date"])
+            src.columns.update(rules.announced(part, renamed, "releases"))
+            r, p = rules.releases(part, sf.name, aoi, vocabulary=vocab,
+                                  default_outcome=default_outcome)
             rels.append(r)
             problems += p
         if points.any():
-            i, p = _items_from_frame(frame[points].reset_index(drop=True), sf.name, aoi)
+            part, renamed = rules.apply_aliases(frame[points].reset_index(drop=True),
+                                                list(schema.ITEM_COLUMNS))
+            src.columns.update(rules.announced(part, renamed, "items"))
+            i, p = rules.items(part, sf.name, aoi, vocabulary=vocab)
             items.append(i)
             problems += p
     releases = _concat(rels, schema.RELEASE_COLUMNS)
@@ -532,66 +394,47 @@ def read_clearance(
             srcs = sorted(set(frame.loc[frame[key] == k, "source_file"]))
             if len(srcs) > 1:
                 problems.append(Problem(srcs[1], k, f"duplicate {what} (also in {srcs[0]})"))
-    return releases, item_frame, problems, provenance
+    return ReadResult({"releases": releases, "items": item_frame}, problems, provenance)
 
 
 def read_incidents(
     sources: Sequence[PathLike] | PathLike, *, layer=None, crs=None, column_map=None, aoi=None
-) -> tuple[gpd.GeoDataFrame, list[Problem], list[Source]]:
-    """Read mine incident points (``date``, ``killed``, ``injured``, ``civilian``)."""
+) -> ReadResult:
+    """Read mine incident points (``date``, ``killed``, ``injured``, ``civilian``).
+
+    Returns
+    -------
+    ReadResult
+        Frame ``incidents``.
+    """
     frames, problems, provenance = [], [], []
-
-    def read(path):
-        return read_features(path, layer=layer, crs=crs, column_map=column_map,
-                             id_columns=("incident_id",), aoi=aoi)
-
-    for path, sf in _read_each(sources, read, problems):
-        provenance.append(Source(path, sf.name, sha256_file(path), sf.source_crs,
-                                 sf.transformation))
-        frame = _apply_aliases(sf.frame, list(schema.INCIDENT_COLUMNS))
-        name = sf.name
-        if "killed" not in frame and "injured" not in frame:
-            # Found items or releases given by mistake would otherwise pass
-            # as incidents with no casualties.
-            problems.append(Problem(name, None, "not an incidents file: it has neither a"
-                                    " 'killed' nor an 'injured' column"))
-            continue
-        names = v.labels(frame, "incident_id")
-        geoms, probs, _ = v.check_geometries(frame, name, names, polygonal=False, aoi=aoi)
-        ids = v.text(frame, "incident_id")
-        probs += v.id_problems(ids, frame.get("incident_id"), name, "incident_id")
-        ids = [i or d for i, d in zip(ids, v.derive_ids(frame, name, "INC"))]
-        probs += v.duplicates(ids, name, "incident_id")
-        date, p1 = v.dates(frame, "date", name, names, required=True)
-        killed, p2 = v.counts(frame, "killed", name, names)
-        injured, p3 = v.counts(frame, "injured", name, names)
-        civ = []
-        for i, c in enumerate(v.text(frame, "civilian")):
-            c = c.lower()
-            if c in ("", "false", "no", "0", "n"):
-                civ.append(False)
-            elif c in ("true", "yes", "1", "y"):
-                civ.append(True)
-            else:
-                probs.append(Problem(name, names[i], f"civilian {c!r} is not yes/no"))
-                civ.append(False)
-        district, p4 = v.districts(frame, name, names)
-        problems += probs + p1 + p2 + p3 + p4
-        frames.append(gpd.GeoDataFrame(
-            {"incident_id": ids, "date": date, "killed": killed, "injured": injured,
-             "civilian": civ, "district": district, "source_file": name},
-            geometry=geoms, crs="EPSG:4326",
-        ))
-    out = _concat(frames, schema.INCIDENT_COLUMNS)
-    return out, problems, provenance
+    for path, sf in _read_gis(sources, problems, layer=layer, crs=crs, column_map=column_map,
+                              id_columns=("incident_id",), aoi=aoi):
+        frame, renamed = _aliased(sf, schema.INCIDENT_COLUMNS)
+        provenance.append(_provenance(path, sf, rules.announced(frame, renamed, "incidents")))
+        out, probs = rules.incidents(frame, sf.name, aoi)
+        frames.append(out)
+        problems += probs
+    return ReadResult({"incidents": _concat(frames, schema.INCIDENT_COLUMNS)}, problems,
+                      provenance)
 
 
 def read_districts(
     source: PathLike, *, name_field: str | None = None, layer=None, crs=None
-) -> tuple[gpd.GeoDataFrame, list[Problem], Source]:
-    """Read district boundaries; names are normalised (DESIGN §3)."""
+) -> ReadResult:
+    """Read district boundaries; names are normalised (DESIGN §3).
+
+    Returns
+    -------
+    ReadResult
+        Frame ``districts``.
+    """
     (path,) = _check_sources([source])
-    sf = read_features(path, layer=layer, crs=crs, id_columns=(name_field or "district",))
+    frames = read_source(path, layer=layer, crs=crs, id_columns=(name_field or "district",))
+    if len(frames) != 1:
+        raise UsageError(f"{path.name}: district boundaries come from one layer; choose it"
+                         " with --layer")
+    sf = frames[0]
     frame = sf.frame
     if name_field is None:
         lower = {str(c).lower(): c for c in frame.columns}
@@ -602,24 +445,9 @@ def read_districts(
     if name_field is None or name_field not in frame:
         raise UsageError(f"{sf.name}: no name field; give one with --name-field "
                          f"(columns: {', '.join(map(str, frame.columns.drop(['geometry'])))})")
-    names = v.labels(frame, name_field)
-    geoms, problems, _ = v.check_geometries(
-        frame, sf.name, names, polygonal=True, aoi=(-180, -90, 180, 90), geocheck=False
-    )
-    out_names = []
-    for i, raw in enumerate(v.text(frame, name_field)):
-        canon = normalise(raw)
-        if not raw:
-            problems.append(Problem(sf.name, names[i], "district name is missing"))
-        elif canon is None:
-            problems.append(Problem(sf.name, names[i], f"district {raw!r} is not a known name;"
-                                    " kept as given", "warning"))
-        out_names.append(canon or raw)
-    problems += v.duplicates(out_names, sf.name, "district")
-    out = gpd.GeoDataFrame({"district": out_names, "source_file": sf.name}, geometry=geoms,
-                           crs="EPSG:4326")
-    return out, problems, Source(path, sf.name, sha256_file(path), sf.source_crs,
-                                 sf.transformation)
+    out, problems = rules.districts(frame, sf.name, name_field)
+    src = _provenance(path, sf, {"district": name_field} if name_field != "district" else {})
+    return ReadResult({"districts": out}, sf.problems + problems, [src])
 
 
 def _assign_districts(frame: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -677,7 +505,8 @@ def import_records(
     accept_misclosure: bool = False,
     repair: str | None = None,
     aoi: tuple[float, float, float, float] | None = None,
-) -> tuple[ImportResult, RecordSet]:
+    vocabulary: str | Vocabulary | None = None,
+) -> tuple[ImportResult, ReadResult]:
     """Import minefield records as a new revision of a handover.
 
     By default the records replace the handover's record set; records not
@@ -686,7 +515,7 @@ def import_records(
 
     Returns
     -------
-    (ImportResult, RecordSet)
+    (ImportResult, ReadResult)
 
     Raises
     ------
@@ -710,6 +539,7 @@ def import_records(
     rs = read_records(
         sources, handover=handover, handover_date=handover_date, layer=layer, crs=crs,
         column_map=column_map, repair=repair, accept_misclosure=accept_misclosure, aoi=aoi,
+        vocabulary=vocabulary,
     )
     raise_for_problems(rs.problems)
     rs.problems += _new_handover_warnings(st, handover, handover_date, rs.minefields)
@@ -718,7 +548,8 @@ def import_records(
         {"minefields": rs.minefields, "vertices": rs.vertices, "mine_rows": rs.rows},
         rs.sources,
         {
-            "add": add, "crs": crs, "layer": layer, "map": column_map or {},
+            "add": add, "crs": crs, "layer": _layers_option(layer), "map": column_map or {},
+            "vocabulary": _vocabulary_option(vocabulary),
             "repair": repair, "accept_misclosure": accept_misclosure,
             "aoi": list(aoi or settings.aoi), "handover_date": handover_date or "",
         },
@@ -778,56 +609,69 @@ def _store_districts(st: Store) -> gpd.GeoDataFrame:
         schema.DISTRICT_COLUMNS)
 
 
+def _vocabulary_option(vocabulary) -> str | None:
+    # In the options that make an import distinct: another vocabulary is
+    # another reading of the same file.
+    vocab = load_vocabulary(vocabulary)
+    return None if vocab is None else f"{vocab.name}:{sorted(vocab.maps.items())}"
+
+
 def import_clearance(
     sources: Sequence[PathLike] | PathLike,
     *,
     store: Store | PathLike | None = None,
-    layer: str | None = None,
+    layer: str | Sequence[str] | None = None,
     crs: str | None = None,
     column_map: dict[str, str] | None = None,
     aoi: tuple[float, float, float, float] | None = None,
-) -> tuple[ImportResult, list[Problem]]:
-    """Import land-release polygons and item points (keyed by id; upserts)."""
-    releases, items, problems, provenance = read_clearance(
-        sources, layer=layer, crs=crs, column_map=column_map, aoi=aoi
-    )
-    raise_for_problems(problems)
+    vocabulary: str | Vocabulary | None = None,
+    default_outcome: str | None = None,
+) -> tuple[ImportResult, ReadResult]:
+    """Import land-release polygons and item points (keyed by id; upserts).
+
+    Every layer of a GeoPackage (or those ``layer`` names) goes into one
+    revision.  See :func:`read_clearance` for ``vocabulary`` and
+    ``default_outcome``.
+    """
+    rs = read_clearance(sources, layer=layer, crs=crs, column_map=column_map, aoi=aoi,
+                        vocabulary=vocabulary, default_outcome=default_outcome)
+    raise_for_problems(rs.problems)
     st = _open(store)
     dist = _store_districts(st)
-    releases = _assign_districts(releases, dist)
-    items = _assign_districts(items, dist)
-    plan = _plan("clearance", {"releases": releases, "items": items}, provenance,
-                 {"crs": crs, "layer": layer, "map": column_map or {}})
-    return _apply(st, plan), problems
+    releases = _assign_districts(rs.releases, dist)
+    items = _assign_districts(rs.items, dist)
+    plan = _plan("clearance", {"releases": releases, "items": items}, rs.sources,
+                 {"crs": crs, "layer": _layers_option(layer), "map": column_map or {},
+                  "vocabulary": _vocabulary_option(vocabulary),
+                  "default_outcome": default_outcome})
+    return _apply(st, plan), rs
 
 
 def import_incidents(
     sources: Sequence[PathLike] | PathLike, *, store: Store | PathLike | None = None,
     layer=None, crs=None, column_map=None, aoi=None,
-) -> tuple[ImportResult, list[Problem]]:
+) -> tuple[ImportResult, ReadResult]:
     """Import mine incident points (keyed by ``incident_id``; upserts)."""
-    frame, problems, provenance = read_incidents(
-        sources, layer=layer, crs=crs, column_map=column_map, aoi=aoi
-    )
-    raise_for_problems(problems)
+    rs = read_incidents(sources, layer=layer, crs=crs, column_map=column_map, aoi=aoi)
+    raise_for_problems(rs.problems)
     st = _open(store)
-    frame = _assign_districts(frame, _store_districts(st))
-    plan = _plan("incidents", {"incidents": frame}, provenance,
-                 {"crs": crs, "layer": layer, "map": column_map or {}})
-    return _apply(st, plan), problems
+    frame = _assign_districts(rs.incidents, _store_districts(st))
+    plan = _plan("incidents", {"incidents": frame}, rs.sources,
+                 {"crs": crs, "layer": _layers_option(layer), "map": column_map or {}})
+    return _apply(st, plan), rs
 
 
 def import_districts(
     source: PathLike, *, store: Store | PathLike | None = None, name_field: str | None = None,
     layer=None, crs=None,
-) -> tuple[ImportResult, list[Problem]]:
+) -> tuple[ImportResult, ReadResult]:
     """Import district boundaries; they replace the previous set."""
-    frame, problems, src = read_districts(source, name_field=name_field, layer=layer, crs=crs)
-    raise_for_problems(problems)
-    plan = _plan("districts", {"districts": frame}, [src],
+    rs = read_districts(source, name_field=name_field, layer=layer, crs=crs)
+    raise_for_problems(rs.problems)
+    plan = _plan("districts", {"districts": rs.districts}, rs.sources,
                  {"name_field": name_field, "crs": crs, "layer": layer},
                  replace=True, allow_removals=True)
-    return _apply(_open(store), plan), problems
+    return _apply(_open(store), plan), rs
 
 
 def read_report_files(
@@ -887,15 +731,18 @@ def validate(
     Parameters
     ----------
     kind
-        ``records``, ``clearance``, ``incidents`` or ``reports``; or
-        ``auto`` to guess from the geometry types.
+        ``records``, ``clearance``, ``incidents`` or ``reports``.
+    handover
+        Records only: the handover their own ``handover`` field must match.
+    **options
+        The options of the matching ``read_*`` function.
     """
     if kind == "records":
         return read_records(sources, handover=handover, **options).problems
     if kind == "clearance":
-        return read_clearance(sources, **options)[2]
+        return read_clearance(sources, **options).problems
     if kind == "incidents":
-        return read_incidents(sources, **options)[1]
+        return read_incidents(sources, **options).problems
     if kind == "reports":
         return read_report_files(sources)[1]
     raise UsageError(f"unknown kind {kind!r}: records, clearance, incidents or reports")

@@ -79,3 +79,14 @@ report_max_bytes: int = 1_000_000
 #: Seconds an import waits for a store locked by another program (a QGIS edit
 #: session, another import) before it gives up, writing nothing.
 lock_timeout_s: float = 30.0
+#: Readers (docs/reliability.md): the largest text source (CSV, KML, the KML
+#: inside a KMZ once decompressed, traverse YAML/CSV) read, in bytes.  Peak
+#: memory stays within about 1.5 GB for a source of this size.
+max_source_bytes: int = 256 * 1024**2
+
+#: The most columns (attribute fields) a source may have; more is refused
+#: before any per-column work.
+max_columns: int = 1000
+
+#: The deepest element nesting accepted in KML.
+max_xml_depth: int = 100

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from minemap.cli import import_common as common
 from minemap.cli import options
 from minemap.cli.main import echo_problems
 from minemap.cli.progress import progress
@@ -17,9 +18,11 @@ from minemap.cli.report import echo_warnings, write_warnings_csv
 @click.option("--handover", default=None, help="Check records' own handover against this.")
 @click.option("--handover-date", default=None, metavar="DATE",
               help="Date of the handover (a fallback date for magnetic declinations).")
-@options.layer_opt
-@options.crs_opt
+@common.layers_opt
+@common.crs_opt
 @options.map_opt
+@common.vocabulary_opt
+@common.default_outcome_opt
 @click.option("--repair", type=click.Choice(["hull"]), default=None,
               help="Check with self-intersecting perimeters replaced by their convex hull.")
 @click.option("--accept-misclosure", is_flag=True,
@@ -30,8 +33,8 @@ from minemap.cli.report import echo_warnings, write_warnings_csv
               metavar="OUT.csv", help="Write every warning to CSV: file, record, kind, message.")
 @options.overwrite_opt
 @click.pass_context
-def command(ctx, sources, kind, handover, handover_date, layer, crs, column_map, repair,
-            accept_misclosure, every, warnings_file, overwrite):
+def command(ctx, sources, kind, handover, handover_date, layer, crs, column_map, vocabulary,
+            default_outcome, repair, accept_misclosure, every, warnings_file, overwrite):
     """Run the import checks without writing; list every error; exit 1 if any is an error.
 
     Warnings are listed up to 20 of each kind, then counted: --all lists every
@@ -46,10 +49,12 @@ def command(ctx, sources, kind, handover, handover_date, layer, crs, column_map,
         # Before the checks, which take a while on a large file.
         raise UsageError(f"{warnings_file} exists; pass --overwrite to replace it")
 
-    opts = {"layer": layer, "crs": crs, "column_map": column_map}
+    opts = {"layer": common.layer_value(layer), "crs": crs, "column_map": column_map}
     if kind == "records":
         opts.update(handover=handover, handover_date=handover_date, repair=repair,
-                    accept_misclosure=accept_misclosure)
+                    accept_misclosure=accept_misclosure, vocabulary=vocabulary)
+    if kind == "clearance":
+        opts.update(vocabulary=vocabulary, default_outcome=default_outcome)
     if kind == "reports":
         opts = {}
     bar = ctx.with_resource(progress(ctx, f"checking {len(sources)} file(s)"))

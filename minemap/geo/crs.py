@@ -164,3 +164,28 @@ def utm_crs(lon: float, lat: float) -> CRS:
     32638
     """
     return _utm(utm_epsg(lon, lat))
+
+
+#: Names accepted for Pulkovo 1942 Gauss-Krüger with the zone in the easting
+#: (``--crs SK-42``, a traverse record's ``crs: SK-42``).
+SK42_NAMES = frozenset({"sk-42", "sk42", "sk 42", "ск-42", "ск42", "pulkovo 1942",
+                        "pulkovo-1942", "pulkovo42", "pulkovo 1942 gauss-kruger", "ck-42",
+                        "ck42"})
+
+
+def is_sk42(text: object) -> bool:
+    """Whether a CRS name means SK-42 with the zone taken from the easting."""
+    return isinstance(text, str) and text.strip().lower() in SK42_NAMES
+
+
+def sk42_zone(easting):
+    """Gauss-Krüger zone of SK-42 eastings written with the zone prefix (``8 664 944`` → 8).
+
+    Vectorised like :func:`utm_epsg`.  A zone outside 2..32 (EPSG:28402-28432)
+    comes back as 0: the easting has no valid prefix.
+    """
+    e = np.asarray(easting, dtype=float)
+    with np.errstate(invalid="ignore"):
+        zone = np.where(np.isfinite(e), np.floor(e / 1_000_000), 0).astype(np.int64)
+    zone = np.where((zone >= 2) & (zone <= 32), zone, 0)
+    return int(zone) if zone.ndim == 0 else zone

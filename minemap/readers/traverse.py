@@ -29,14 +29,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import gc
 import io
 import math
 import re
 import textwrap
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -52,19 +49,19 @@ from pyproj.exceptions import CRSError
 from minemap import settings
 from minemap._errors import Problem, UsageError
 from minemap.geo import angles, magnetic
-from minemap.geo.crs import Transformation, to_wgs84, utm_epsg
-from minemap.geo.dates import parse_date, parse_record_date
+from minemap.geo.crs import Transformation, is_sk42, to_wgs84, utm_epsg
+from minemap.geo.dates import model_date, parse_date
 from minemap.geo.districts import normalise
 from minemap.geo.geometry import area_ha, orient, polygonal
+from minemap.readers import provenance
+from minemap.readers.result import ReadResult, Source
+from minemap.readers.safe_yaml import AliasError, LineMap, compose, convert, gc_paused
+from minemap.records import rules
 from minemap.records import schema as sc
 
 __all__ = ["TraverseResult", "is_traverse_file", "read_traverse", "mine_positions"]
 
 _GEOD = Geod(ellps="WGS84")
-
-#: Names accepted for Pulkovo 1942 Gauss-Krüger with the zone in the easting.
-_SK42_NAMES = {"sk-42", "sk42", "sk 42", "ск-42", "ск42", "pulkovo 1942", "pulkovo-1942",
-               "pulkovo42", "pulkovo 1942 gauss-kruger", "ck-42", "ck42"}
 
 _RECORD_FIELDS = {
     "record_id", "handover", "district", "laid_date", "mines", "mines_ap", "mines_at",
@@ -80,98 +77,20 @@ _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _INTEGER = re.compile(r"[+-]?\d+")
 
 
-@dataclass
-class TraverseResult:
-    """What :func:`read_traverse` returns.
-
-    Attributes
-    ----------
-    records
-        EPSG:4326 polygons, columns ``schema.MINEFIELD_COLUMNS`` + geometry.
-    vertices
-        EPSG:4326 points, columns ``schema.VERTEX_COLUMNS`` + geometry: the
-        reference point (vertex 0, ``RP``) and every polygon vertex, adjusted,
-        with its unadjusted position in the source CRS in ``raw_x``/``raw_y``.
-    rows
-        EPSG:4326 LineStrings, columns ``schema.MINE_ROW_COLUMNS`` + geometry.
-    problems
-        Errors (the file is refused) and warnings, including one warning per
-        closed record reporting its misclosure.
-    """
-
-    records: gpd.GeoDataFrame
-    vertices: gpd.GeoDataFrame
-    rows: gpd.GeoDataFrame
-    problems: list[Problem]
-
-    @property
-    def ok(self) -> bool:
-        """True when no problem is an error."""
-        return not any(p.severity == "error" for p in self.problems)
+#: What :func:`read_traverse` returns: the one reader result type, with frames
+#: ``minefields`` (EPSG:4326 polygons, ``.records``), ``vertices`` (the
+#: reference point, vertex 0 ``RP``, and every polygon vertex, adjusted, with
+#: its unadjusted position in the source CRS in ``raw_x``/``raw_y``) and
+#: ``mine_rows`` (``.rows``), every problem (one warning per closed record
+#: reporting its misclosure) and the file's provenance.
+TraverseResult = ReadResult
 
 
 # --------------------------------------------------------------------------
 # Reading YAML and CSV into plain dictionaries of strings.
 
 
-class _Map(dict):
-    """A mapping read from YAML/CSV, with its line number and duplicate keys."""
-
-    line: int | None = None
-
-    def __init__(self, *args: object, line: int | None = None) -> None:
-        super().__init__(*args)
-        self.line = line
-        self.dups: list[tuple[str, int | None]] = []
-
-
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _StringLoader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """YAML loader that leaves every scalar as its string.
-
-    YAML 1.1 turns ``0750`` into the octal 488 and ``10:00`` into 600; a
-    bearing must never be read that way, so values are parsed here, field by
-    field, from the text as written.
-    """
-
-
-_StringLoader.yaml_implicit_resolvers = {}
-
-
-def _resolve(self: object, kind: type, value: object, implicit: object) -> str:
-    # The same answer as the emptied resolver, without its per-scalar lookups
-    # (a third of the parsing time of a large file).
-    if kind is yaml.ScalarNode:
-        return "tag:yaml.org,2002:str"
-    if kind is yaml.SequenceNode:
-        return "tag:yaml.org,2002:seq"
-    return "tag:yaml.org,2002:map"
-
-
-_StringLoader.resolve = _resolve
-
-
-def _convert(node: yaml.Node, stack: set[int]) -> object:
-    if isinstance(node, yaml.ScalarNode):
-        return node.value
-    if id(node) in stack:
-        raise ValueError(f"recursive alias at line {node.start_mark.line + 1}")
-    stack.add(id(node))
-    try:
-        if isinstance(node, yaml.SequenceNode):
-            return [_convert(n, stack) for n in node.value]
-        out = _Map(line=node.start_mark.line + 1)
-        for k, v in node.value:
-            key = k.value if isinstance(k, yaml.ScalarNode) else str(_convert(k, stack))
-            key = key.strip()
-            if key in out:
-                out.dups.append((key, k.start_mark.line + 1))
-            out[key] = _convert(v, stack)
-        return out
-    finally:
-        stack.discard(id(node))
+_Map = LineMap
 
 
 def _node_text(text: str, node: yaml.Node) -> str:
@@ -181,54 +100,36 @@ def _node_text(text: str, node: yaml.Node) -> str:
     return textwrap.dedent(piece).rstrip() + "\n"
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    # Composing a file of 10,000 records builds a million container objects
-    # that all survive; the cyclic collector then rescans them again and
-    # again (3000 records: 2.0 s with it, 0.27 s without).  They hold no
-    # cycles worth collecting early, so pause it while they are built.
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def _yaml_items(text: str, name: str, problems: list[Problem]) -> list[tuple[object, str]]:
-    loader = _StringLoader(text)
     items: list[tuple[object, str]] = []
     try:
-        docs = []
-        with _gc_paused():
-            while loader.check_node():
-                docs.append(loader.get_node())
+        docs = compose(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         problems.append(Problem(name, None, f"YAML syntax error{where}: {what}"))
         return []
-    finally:
-        loader.dispose()
     docs = [d for d in docs if not (isinstance(d, yaml.ScalarNode) and d.value == "")]
     if not docs:
         problems.append(Problem(name, None, "no traverse records in the file"))
-    for doc in docs:
-        try:
+    seen: set[int] = set()
+    try:
+        for doc in docs:
             if isinstance(doc, yaml.MappingNode):
                 raw = text if len(docs) == 1 else _node_text(text, doc)
-                items.append((_convert(doc, set()), raw))
+                items.append((convert(doc, seen), raw))
             elif isinstance(doc, yaml.SequenceNode):
                 for node in doc.value:
-                    items.append((_convert(node, set()), _node_text(text, node)))
+                    items.append((convert(node, seen), _node_text(text, node)))
             else:
                 problems.append(Problem(
                     name, None, f"line {doc.start_mark.line + 1}: expected a record "
                     "(a mapping) or a list of records"))
-        except ValueError as exc:
-            problems.append(Problem(name, None, str(exc)))
+    except AliasError as exc:
+        # Refused before anything is expanded (a "billion laughs" stays small).
+        problems.append(Problem(name, None, str(exc)))
+        return []
     return items
 
 
@@ -250,6 +151,11 @@ def _csv_items(text: str, name: str, problems: list[Problem]) -> list[tuple[obje
     delimiter = ";" if head.count(";") > head.count(",") else ","
     reader = csv.reader(iter(lines), delimiter=delimiter)
     header = [h.strip().lower() for h in next(reader)]
+    if len(header) > settings.max_columns:
+        problems.append(Problem(name, None, f"{len(header):,} columns is more than the"
+                                f" {settings.max_columns:,} a source may have"
+                                " (settings.max_columns)"))
+        return []
     missing = [c for c in ("record_id", "bearing", "distance_m") if c not in header]
     if missing:
         problems.append(Problem(name, None, f"CSV header lacks {', '.join(missing)}"))
@@ -523,91 +429,66 @@ def _boolean(value: object, what: str) -> bool:
     raise ValueError(f"{what} {value!r} is not true or false")
 
 
-def _parse_record(data: object, raw: str, index: int, ctx: _Ctx) -> _Spec | None:
+def _attribute_frame(items: list[tuple[object, str]], ctx: _Ctx
+                     ) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """The records' attributes in the contract's columns, for the shared rules."""
+    cols = ("record_id", "handover", "district", "mines_ap", "mines_at", "mines_total",
+            "mine_types", "laid_date", "reliability")
+    rows, names, where = [], [], []
+    for index, (data, _) in enumerate(items, start=1):
+        row = dict.fromkeys(cols)
+        line = getattr(data, "line", None)
+        where.append(f" (line {line})" if line is not None else "")
+        if not isinstance(data, dict):
+            rows.append(row)
+            names.append(f"#{index}")
+            continue
+        for c in cols:
+            val = data.get(c)
+            row[c] = None if _missing(val) else val
+        rid = data.get("record_id")
+        if isinstance(rid, list | dict):
+            # A list or mapping is no id; its text would pass for one.
+            ctx.error(f"#{index}", "record_id must be a single value, not a list or mapping",
+                      line=line)
+            row["record_id"] = None
+        mines = data.get("mines")
+        if isinstance(mines, dict):
+            for k in ("ap", "at", "total"):
+                if not _missing(mines.get(k)):
+                    row[f"mines_{k}"] = mines[k]
+        elif not _missing(mines):
+            row["mines_total"] = mines
+        types = row["mine_types"]
+        if isinstance(types, list):
+            row["mine_types"] = [t for t in types if not _missing(t)]
+        names.append(str(row["record_id"]).strip() if row["record_id"] is not None
+                     else f"#{index}")
+        rows.append(row)
+    return pd.DataFrame(rows, columns=list(cols), dtype=object), names, where
+
+
+def _parse_record(data: object, raw: str, index: int, ctx: _Ctx, attrs: dict) -> _Spec | None:
     line = getattr(data, "line", None)
     if not isinstance(data, dict):
         ctx.error(f"#{index}", "a record must be a mapping of fields", line=line)
         return None
-    rid = data.get("record_id")
-    name = str(rid).strip() if not _missing(rid) else f"#{index}"
+    name = attrs["name"]
     n_err = sum(p.severity == "error" for p in ctx.problems)
-    if _missing(rid):
-        ctx.error(name, "missing record_id", line=line)
-    elif isinstance(rid, list | dict):
-        # A list or mapping is no id; its text would pass for one.
-        ctx.error(name, "record_id must be a single value, not a list or mapping", line=line)
-    elif re.search(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", name):
-        ctx.error(re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", "?", name),
-                  "record_id contains control characters or line breaks", line=line)
     for key, ln in getattr(data, "dups", []):
         ctx.error(name, f"field {key!r} given twice", line=ln)
     for key in data.keys() - _RECORD_FIELDS:
         ctx.warn(name, f"unknown field {key!r} ignored", line=line)
-
-    own = data.get("handover")
-    if not _missing(own):
-        own = str(own).strip()
-        if ctx.handover is not None and own != ctx.handover:
-            ctx.error(name, f"record handover {own!r} does not match the import's "
-                      f"handover {ctx.handover!r}", line=line)
-        handover = own
-    else:
-        handover = ctx.handover or ""
-
-    district = ""
-    if not _missing(data.get("district")):
-        district = _district(str(data["district"]))
-        if not district:
-            ctx.warn(name, f"unknown district {data['district']!r}; left empty", line=line)
-
-    ap = at = total = 0
-    mines = data.get("mines")
-    given = {k: data[k] for k in ("mines_ap", "mines_at", "mines_total")
-             if not _missing(data.get(k))}
-    try:
-        if isinstance(mines, dict):
-            for key in mines.keys() - {"ap", "at", "total"}:
-                ctx.warn(name, f"unknown field mines.{key} ignored", line=line)
-            given.update({f"mines_{k}": v for k, v in mines.items()
-                          if k in ("ap", "at", "total") and not _missing(v)})
-        elif not _missing(mines):
-            given["mines_total"] = mines
-        if not given:
-            # Stored as 0, an uncounted field would show nothing remaining on
-            # hazardous ground; the GIS readers refuse it the same way.
-            ctx.error(name, "no mine count: give mines: {ap, at} or a total (0 if the record"
-                      " says none)", line=line)
-        ap = _count(given.get("mines_ap", 0), "mines ap")
-        at = _count(given.get("mines_at", 0), "mines at")
-        total = ap + at
-        if "mines_total" in given:
-            total = _count(given["mines_total"], "mines total")
-            if total < ap + at:
-                ctx.error(name, f"mines total {total} is less than ap + at = {ap + at}",
-                          line=line)
-    except ValueError as exc:
-        ctx.error(name, str(exc), line=line)
-
-    types = data.get("mine_types")
-    if _missing(types):
-        mine_types = ""
-    elif isinstance(types, list):
-        mine_types = ";".join(str(t).strip() for t in types if not _missing(t))
-    else:
-        mine_types = ";".join(t.strip() for t in str(types).split(";") if t.strip())
-
-    laid_text, laid = "", None
-    if not _missing(data.get("laid_date")):
-        try:
-            laid_text, laid = parse_record_date(data["laid_date"])
-        except ValueError as exc:
-            ctx.error(name, f"laid_date: {exc}", line=line)
-
+    if isinstance(data.get("mines"), dict):
+        for key in data["mines"].keys() - {"ap", "at", "total"}:
+            ctx.warn(name, f"unknown field mines.{key} ignored", line=line)
+    laid_text = attrs["laid_date"]
+    laid = model_date(laid_text) if laid_text else None
     spec = _Spec(
-        record_id=name, name=name, handover=handover, district=district, mines_ap=ap,
-        mines_at=at, mines_total=total, mine_types=mine_types, laid_date=laid_text, laid=laid,
-        reliability="" if _missing(data.get("reliability")) else str(data["reliability"]).strip(),
-        raw=raw,
+        record_id=name, name=name, handover=attrs["handover"], district=attrs["district"],
+        mines_ap=int(attrs["mines_ap"]), mines_at=int(attrs["mines_at"]),
+        mines_total=int(attrs["mines_total"]), mine_types=attrs["mine_types"],
+        laid_date=laid_text, laid=laid, reliability=attrs["reliability"], raw=raw,
     )
 
     # Angle unit and north reference.
@@ -778,7 +659,7 @@ def _parse_record(data: object, raw: str, index: int, ctx: _Ctx) -> _Spec | None
             except (ValueError, angles.AngleError) as exc:
                 ctx.error(name, f"row {j}: {exc}", line=rline)
 
-    if sum(p.severity == "error" for p in ctx.problems) > n_err:
+    if attrs["bad"] or sum(p.severity == "error" for p in ctx.problems) > n_err:
         return None
     return spec
 
@@ -835,7 +716,7 @@ def _parse_ref(ref: object, name: str, line: int | None, ctx: _Ctx) -> _Ref | No
             raise ValueError("reference_point has easting/northing but no crs")
         crs_text = str(ref["crs"]).strip()
         zone = None if _missing(ref.get("zone")) else _count(ref["zone"], "zone")
-        if crs_text.lower() in _SK42_NAMES:
+        if is_sk42(crs_text):
             if zone is None:
                 if east < 1_000_000:
                     raise ValueError(f"SK-42 easting {east} lacks its zone prefix "
@@ -1163,6 +1044,9 @@ def is_traverse_file(path: str | Path) -> bool:
     except (OSError, UnicodeDecodeError):
         return False
     delimiter = ";" if head.count(";") > head.count(",") else ","
+    if head.count(delimiter) >= settings.max_columns:
+        # Not a traverse file; the GIS reader refuses its width in one line.
+        return False
     try:
         cols = {c.strip().lower() for c in next(csv.reader(io.StringIO(head),
                                                            delimiter=delimiter))}
@@ -1216,7 +1100,7 @@ def read_traverse(
     UsageError
         If the file cannot be read or ``handover_date`` is not a date.
     """
-    with _gc_paused():
+    with gc_paused():
         return _read(path, handover=handover, handover_date=handover_date,
                      accept_misclosure=accept_misclosure, aoi=aoi, repair=repair)
 
@@ -1229,7 +1113,7 @@ def _read(
     accept_misclosure: bool,
     aoi: tuple[float, float, float, float] | None,
     repair: str | None,
-) -> TraverseResult:
+) -> ReadResult:
     if repair not in (None, "hull"):
         raise UsageError(f"repair {repair!r}: the only repair offered is 'hull'")
     path = Path(path)
@@ -1243,14 +1127,28 @@ def _read(
             raise UsageError(f"handover date: {exc}") from None
     ctx = _Ctx(name, handover, hdate, aoi, accept_misclosure)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        # Read once: the bytes hashed are the bytes parsed (issue 15 item 4).
+        data, sha = provenance.read_source_bytes(path)
     except FileNotFoundError:
         raise UsageError(f"{path}: no such file") from None
     except OSError as exc:
         raise UsageError(f"{path}: {exc.strerror}") from None
+    source = Source(path, name, sha, "", "")
+
+    def result(*frames) -> ReadResult:
+        m, v, r = frames or _empty()
+        if len(m):
+            source.source_crs = ";".join(sorted(set(m["source_crs"])))
+            source.transformation = " | ".join(sorted(set(m["transformation"])))
+        return ReadResult({"minefields": m, "vertices": v, "mine_rows": r}, ctx.problems,
+                          [source])
+
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        ctx.error(None, f"not UTF-8 text (byte {exc.start})")
-        return TraverseResult(*_empty(), ctx.problems)
+        ctx.error(None, f"not UTF-8 text (byte {exc.start}); save it as UTF-8")
+        return result()
+    del data
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):
         items = _yaml_items(text, name, ctx.problems)
@@ -1260,18 +1158,20 @@ def _read(
         ctx.error(None, "not a traverse file (use .yaml, .yml or .csv)")
         items = []
 
+    # The record rules every reader shares (minemap.records.rules): id,
+    # handover, counts, district, mine types, laid_date.
+    frame, names, where = _attribute_frame(items, ctx)
+    cols, found = rules.record_attributes(frame, name, names, handover=handover, where=where)
+    ctx.problems += found
+    failed = {p.record for p in found if p.severity == "error"}
     specs: list[_Spec] = []
-    seen: dict[str, int] = {}
-    for index, (data, raw) in enumerate(items, start=1):
-        spec = _parse_record(data, raw, index, ctx)
-        rid = data.get("record_id") if isinstance(data, dict) else None
-        if not _missing(rid):
-            rid = str(rid).strip()
-            if rid in seen:
-                ctx.error(rid, f"record_id given twice in the file (records #{seen[rid]} "
-                          f"and #{index})")
-                spec = None
-            seen.setdefault(rid, index)
+    for index, (data_i, raw) in enumerate(items, start=1):
+        i = index - 1
+        attrs = {c: cols[c][i] for c in cols}
+        attrs["name"] = names[i]
+        attrs["bad"] = names[i] in failed
+        attrs["handover"] = attrs["handover"] or handover or ""
+        spec = _parse_record(data_i, raw, index, ctx, attrs)
         if spec is not None:
             specs.append(spec)
 
@@ -1313,8 +1213,8 @@ def _read(
                           list(shapely.points(xy)))
         rows = _frame(sc.MINE_ROW_COLUMNS, [r for o in outs for r, _ in o.rows],
                       [g for o in outs for _, g in o.rows])
-        return TraverseResult(records, vertices, rows, ctx.problems)
-    return TraverseResult(*_empty(), ctx.problems)
+        return result(records, vertices, rows)
+    return result()
 
 
 def mine_positions(rows: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

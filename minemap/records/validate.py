@@ -309,9 +309,10 @@ def counts(
             return np.zeros(n, dtype=np.int64), [Problem(name, None, f"no column {column!r}")]
         return np.full(n, default, dtype=np.int64), []
     raw = frame[column].astype(object)
-    blank = raw.isna().to_numpy() | raw.map(lambda x: isinstance(x, str) and not x.strip()).to_numpy()
+    blank = raw.isna().to_numpy(dtype=bool) | raw.map(
+        lambda x: isinstance(x, str) and not x.strip()).to_numpy(dtype=bool)
     # true/false are not counts, though numpy would read them as 1 and 0.
-    boolean = raw.map(lambda x: isinstance(x, bool | np.bool_)).to_numpy()
+    boolean = raw.map(lambda x: isinstance(x, bool | np.bool_)).to_numpy(dtype=bool)
     num = pd.to_numeric(raw.where(~blank & ~boolean, None), errors="coerce").to_numpy(
         dtype=float, copy=True)
     num[boolean] = np.nan
