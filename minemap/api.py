@@ -22,7 +22,12 @@ import shapely
 # import of a submodule after that binding would replace the function.
 import minemap.export.writers as _writers
 from minemap._errors import UsageError
-from minemap.accuracy import apply_offsets, offsets, suspects  # noqa: F401 - the API
+from minemap.accuracy import (  # noqa: F401 - the API
+    apply_offsets,
+    offset_outlines,
+    offsets,
+    suspects,
+)
 from minemap.crossref import (
     crossref_districts,
     crossref_handovers,

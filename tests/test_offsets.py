@@ -243,3 +243,17 @@ def test_rotation_is_estimated():
     row = estimate_offsets(*frames(recorded, finds), rotation=True, n_boot=0)[0].iloc[0]
     assert row.rotation_deg == pytest.approx(1.0, abs=0.26)
     assert row.accuracy_pct_after > 90
+
+
+def test_offset_outlines_show_the_moved_fields_without_changing_the_store(tmp_path, sk42_case):
+    from minemap.accuracy import offset_outlines
+    from minemap.store.gpkg import Store
+
+    true_ll, recorded, finds_ll = sk42_case
+    store = _store_case(tmp_path, recorded, finds_ll)
+    out = offset_outlines(store).set_index("record_id")
+    assert Store(store).latest_revision() == 2
+    assert len(out) == len(recorded)
+    a = shapely.get_coordinates(out.loc["F0", "geometry"])[0]
+    b = shapely.get_coordinates(true_ll[0])[0]
+    assert GEOD.inv(a[0], a[1], b[0], b[1])[2] < 10
