@@ -330,7 +330,7 @@ def layer_frame(
         if status is not None:
             raise UsageError("--status filters minefields and crossref only")
         frame = st.read(_STORE_LAYER.get(layer, layer), revision=revision)
-        if layer != "districts":
+        if layer != "districts" and "district" in frame.columns:
             frame = place_frame(frame, _none_if_empty(st.read("districts", revision=revision)))
         if as_of_s is not None:
             col = {"clearance": "date_end", "items": "date", "incidents": "date"}.get(layer)
