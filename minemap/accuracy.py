@@ -22,7 +22,7 @@ from minemap.crossref.offsets import Offset, estimate_offsets, shift_geometries
 from minemap.geo.geometry import area_ha
 from minemap.store import Store
 
-__all__ = ["apply_offsets", "offsets", "suspects"]
+__all__ = ["apply_offsets", "offset_outlines", "offsets", "suspects"]
 
 
 def _store(store) -> Store:
@@ -78,11 +78,11 @@ def offsets(
 
 
 def _moved(frame: pd.DataFrame, groups: dict[tuple[str, str], Offset], by: str,
-           district_of: dict[str, str]) -> gpd.GeoDataFrame:
+           district_of: dict[tuple[str, str], str]) -> gpd.GeoDataFrame:
     """Rows of one handover's layer with their geometries moved by their group's offset."""
     frame = frame.drop(columns=["revision"], errors="ignore").copy()
     geoms = np.asarray(frame.geometry.values, dtype=object).copy()
-    keys = [(h, district_of.get(r, "") if by == "district" else "")
+    keys = [(h, district_of.get((h, r), "") if by == "district" else "")
             for h, r in zip(frame["handover"], frame["record_id"])]
     for key, off in groups.items():
         sel = np.array([k == key for k in keys], dtype=bool)
@@ -90,6 +90,46 @@ def _moved(frame: pd.DataFrame, groups: dict[tuple[str, str], Offset], by: str,
             geoms[sel] = shift_geometries(geoms[sel], off)
     return gpd.GeoDataFrame(frame.drop(columns="geometry"), geometry=list(geoms),
                             crs="EPSG:4326")
+
+
+def offset_outlines(
+    store: Store | str | None = None,
+    *,
+    handover: str | None = None,
+    by: str = "handover",
+    rotation: bool = False,
+    as_of: str | _dt.date | None = None,
+) -> gpd.GeoDataFrame:
+    """The fields as they would be after ``offsets --apply``, without applying it.
+
+    For showing the moved outlines beside the recorded ones on a map.  Reads
+    the store and never changes it.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``handover``, ``record_id``, ``district``, ``dx_m``, ``dy_m`` and the
+        moved polygon, for the fields of every group with an estimate.
+    """
+    from minemap.crossref._common import _canon
+
+    st = _store(store)
+    fields = st.read("minefields")
+    table, groups = estimate_offsets(fields, st.read("items"), by=by, handover=handover,
+                                     rotation=rotation, as_of=_as_of(as_of))
+    district_of = {(h, r): _canon(d) for h, r, d in
+                   zip(fields["handover"], fields["record_id"], fields["district"])}
+    keys = [(h, district_of[(h, r)] if by == "district" else "")
+            for h, r in zip(fields["handover"], fields["record_id"])]
+    keep = np.array([k in groups for k in keys], dtype=bool)
+    mine = fields[keep]
+    moved = _moved(mine, groups, by, district_of)
+    est = {k: (o.dx_m, o.dy_m) for k, o in groups.items()}
+    kept = [k for k, m in zip(keys, keep) if m]
+    out = moved[["handover", "record_id", "district", "geometry"]].copy()
+    out.insert(3, "dx_m", [est[k][0] for k in kept])
+    out.insert(4, "dy_m", [est[k][1] for k in kept])
+    return gpd.GeoDataFrame(out.reset_index(drop=True), geometry="geometry", crs="EPSG:4326")
 
 
 def apply_offsets(
@@ -131,7 +171,8 @@ def apply_offsets(
     from minemap.crossref._common import _canon
 
     mine = fields[fields["handover"] == handover]
-    district_of = {r: _canon(d) for r, d in zip(mine["record_id"], mine["district"])}
+    district_of = {(h, r): _canon(d) for h, r, d in
+                   zip(mine["handover"], mine["record_id"], mine["district"])}
     moved = {"minefields": _moved(mine, groups, by, district_of)}
     moved["minefields"]["area_ha"] = area_ha(
         np.asarray(moved["minefields"].geometry.values, dtype=object))

@@ -22,7 +22,12 @@ import shapely
 # import of a submodule after that binding would replace the function.
 import minemap.export.dispatch as _export
 from minemap._errors import UsageError
-from minemap.accuracy import apply_offsets, offsets, suspects  # noqa: F401 - the API
+from minemap.accuracy import (  # noqa: F401 - the API
+    apply_offsets,
+    offset_outlines,
+    offsets,
+    suspects,
+)
 from minemap.crossref import (
     crossref_districts,
     crossref_handovers,
@@ -339,7 +344,7 @@ def layer_frame(
         if status is not None:
             raise UsageError("--status filters minefields and crossref only")
         frame = st.read(_STORE_LAYER.get(layer, layer), revision=revision)
-        if layer != "districts":
+        if layer != "districts" and "district" in frame.columns:
             frame = place_frame(frame, _none_if_empty(st.read("districts", revision=revision)))
         if as_of_s is not None:
             col = {"clearance": "date_end", "items": "date", "incidents": "date"}.get(layer)

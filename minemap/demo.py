@@ -113,3 +113,14 @@ def run_demo(
         for w in api.export(out / name, store=st, layers=layers, overwrite=overwrite, **opts):
             yield f"warning: {w}"
         yield f"wrote {out / name}"
+    # How accurate was each map (DESIGN §13): the shift estimates and the
+    # suspected areas beyond every map.
+    path = out / "offsets.csv"
+    write_table_csv(api.offsets(st), path, overwrite=overwrite)
+    yield f"wrote {path}"
+    from minemap.export.writers import write
+
+    path = out / "suspects.geojson"
+    for w in write({"suspects": api.suspects(st)}, path, overwrite=overwrite):
+        yield f"warning: {w}"
+    yield f"wrote {path}"

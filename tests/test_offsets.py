@@ -14,8 +14,10 @@ import math
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
+import shapely.affinity
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import Geod, Transformer
@@ -204,3 +206,54 @@ def test_cli_reports_and_apply_records_a_revertible_revision(tmp_path, sk42_case
     then = crossref(store, by="handover", records_revision=2).iloc[0]
     assert then.accuracy_pct == before.accuracy_pct
     assert then.found_inside == before.found_inside
+
+
+def test_by_district_gives_one_estimate_per_district(sk42_case):
+    true_ll, recorded, finds_ll = sk42_case
+    # A second district, 12 km east, that was mapped right.
+    east_utm, east_finds = synthetic(n_fields=20, seed=3)
+
+    def move(g):
+        return _ll(_shift_m(g, 12_000, 0))
+
+    east_ll = np.array([move(g) for g in east_utm], dtype=object)
+    east_f = np.array([move(p) for p in east_finds], dtype=object)
+    f1, i1 = frames(recorded, finds_ll, district="Aghdam")
+    f2, i2 = frames(east_ll, east_f, district="Fuzuli")
+    f2["record_id"] = "E" + f2["record_id"]
+    i2["item_id"] = "e" + i2["item_id"]
+    fields = gpd.GeoDataFrame(pd.concat([f1, f2], ignore_index=True), crs="EPSG:4326")
+    items = gpd.GeoDataFrame(pd.concat([i1, i2], ignore_index=True), crs="EPSG:4326")
+    t = estimate_offsets(fields, items, by="district", n_boot=50)[0].set_index("district")
+    ex, ey = expected_correction(true_ll[0], recorded[0])
+    assert math.hypot(t.loc["Aghdam", "dx_m"] - ex, t.loc["Aghdam", "dy_m"] - ey) < 10
+    assert t.loc["Fuzuli", "shift_m"] < 10 and not bool(t.loc["Fuzuli", "datum_suspect"])
+    # One estimate for the whole handover mixes the two.
+    whole = estimate_offsets(fields, items, n_boot=0)[0].iloc[0]
+    assert whole.finds_used == len(items)
+
+
+def test_rotation_is_estimated():
+    true_utm, finds_utm = synthetic(n_fields=36, finds_per_field=8, seed=5)
+    centre = shapely.get_coordinates(shapely.union_all(true_utm).centroid)[0]
+    # Recorded = true turned 1° clockwise about the centre, so the correction is +1°.
+    recorded = np.array([_ll(shapely.affinity.rotate(g, -1.0, origin=tuple(centre)))
+                         for g in true_utm], dtype=object)
+    finds = np.array([_ll(p) for p in finds_utm], dtype=object)
+    row = estimate_offsets(*frames(recorded, finds), rotation=True, n_boot=0)[0].iloc[0]
+    assert row.rotation_deg == pytest.approx(1.0, abs=0.26)
+    assert row.accuracy_pct_after > 90
+
+
+def test_offset_outlines_show_the_moved_fields_without_changing_the_store(tmp_path, sk42_case):
+    from minemap.accuracy import offset_outlines
+    from minemap.store.gpkg import Store
+
+    true_ll, recorded, finds_ll = sk42_case
+    store = _store_case(tmp_path, recorded, finds_ll)
+    out = offset_outlines(store).set_index("record_id")
+    assert Store(store).latest_revision() == 2
+    assert len(out) == len(recorded)
+    a = shapely.get_coordinates(out.loc["F0", "geometry"])[0]
+    b = shapely.get_coordinates(true_ll[0])[0]
+    assert GEOD.inv(a[0], a[1], b[0], b[1])[2] < 10

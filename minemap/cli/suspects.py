@@ -40,6 +40,9 @@ def command(ctx, eps_m, min_items, as_of, revision, output, overwrite, as_json):
         click.echo(f"wrote {len(areas)} suspected areas to {output}")
     elif as_json:
         click.echo(plain.to_json(orient="records", force_ascii=False, indent=1))
+    elif not len(plain):
+        click.echo(f"no suspected areas: no {min_items} finds or incidents within {eps_m:g} m"
+                   " of each other beyond every map")
     else:
         print_table(plain, title=f"suspected areas (eps {eps_m:g} m, min {min_items})",
                     no_total=("nearest_",))

@@ -132,9 +132,20 @@ def _inside(union: shapely.Geometry, pts: np.ndarray, shifts: np.ndarray) -> np.
 
 
 def _plateau(counts: np.ndarray, shifts: np.ndarray) -> np.ndarray:
-    """Centroid of the best-scoring shifts, per row of ``counts`` (n_sets, n_shifts)."""
+    """Centroid of the best-scoring shifts, per row of ``counts`` (n_sets, n_shifts).
+
+    Where the best shifts form more than one patch, their centroid can fall
+    between them, on a worse shift; then the best shift nearest to it is
+    taken instead.
+    """
     best = counts == counts.max(axis=1, keepdims=True)
-    return (best @ shifts) / best.sum(axis=1, keepdims=True)
+    cent = (best @ shifts) / best.sum(axis=1, keepdims=True)
+    d2 = ((shifts[None, :, :] - cent[:, None, :]) ** 2).sum(axis=2)
+    rows = np.arange(len(cent))
+    off = ~best[rows, d2.argmin(axis=1)]
+    if off.any():
+        cent[off] = shifts[np.where(best[off], d2[off], np.inf).argmin(axis=1)]
+    return cent
 
 
 def _coarse(fields: np.ndarray, pts: np.ndarray, search: float, rng) -> np.ndarray:
@@ -172,6 +183,13 @@ def _fine(fields: np.ndarray, pts: np.ndarray, start: np.ndarray, n_boot: int, r
         if np.all(np.abs(est - centre) <= _FINE_HALF - 2 * _FINE_STEP):
             break
         centre = np.round(est / _FINE_STEP) * _FINE_STEP  # the plateau runs off the window
+    count = mask.sum(axis=0)
+    p = pts[near]
+    if shapely.contains_xy(union, p[:, 0] - est[0], p[:, 1] - est[1]).sum() < count.max():
+        # The plateau's centre falls on a worse shift between grid points (an
+        # edge the 2 m grid stepped over): take the best grid shift nearest it.
+        best = np.flatnonzero(count == count.max())
+        est = shifts[best[np.argmin(np.hypot(*(shifts[best] - est).T))]]
     if n_boot <= 0 or not near.any():
         return est, np.empty((0, 2))
     n = len(pts)

@@ -163,20 +163,7 @@ def suspected_areas(
     if (labels < 0).all():
         return empty
 
-    i_types = _item_types(items.iloc[src[~is_inc]]) if len(i_pts) else np.empty(0)
-    kinds = np.full(len(pts), "INC", dtype=object)
-    kinds[~is_inc] = i_types
-    dates = np.full(len(pts), "", dtype=object)
-    if (~is_inc).any():
-        dates[~is_inc] = _dates(items.iloc[src[~is_inc]], "date")
-    killed = np.zeros(len(pts))
-    injured = np.zeros(len(pts))
-    if is_inc.any():
-        inc = incidents.iloc[src[is_inc]]
-        dates[is_inc] = _dates(inc, "date")
-        killed[is_inc] = np.nan_to_num(_floats(inc, "killed"))
-        injured[is_inc] = np.nan_to_num(_floats(inc, "injured"))
-
+    kinds, dates, killed, injured = _attributes(items, incidents, src, is_inc)
     k = int(labels.max()) + 1
     hulls_utm = np.array([shapely.convex_hull(shapely.multipoints(xy[labels == g]))
                           for g in range(k)], dtype=object)
@@ -206,6 +193,24 @@ def suspected_areas(
     out.insert(0, "suspect_id", [f"S{i + 1}" for i in range(len(out))])
     return gpd.GeoDataFrame(out[[*SUSPECT_COLUMNS, "geometry"]], geometry="geometry",
                             crs="EPSG:4326")
+
+
+def _attributes(items, incidents, src: np.ndarray, is_inc: np.ndarray) -> tuple:
+    """(kind, date, killed, injured) of each point: ``AP``/``AT`` or ``INC``."""
+    n = len(src)
+    kinds = np.full(n, "INC", dtype=object)
+    dates = np.full(n, "", dtype=object)
+    killed, injured = np.zeros(n), np.zeros(n)
+    if (~is_inc).any():
+        it = items.iloc[src[~is_inc]]
+        kinds[~is_inc] = _item_types(it)
+        dates[~is_inc] = _dates(it, "date")
+    if is_inc.any():
+        inc = incidents.iloc[src[is_inc]]
+        dates[is_inc] = _dates(inc, "date")
+        killed[is_inc] = np.nan_to_num(_floats(inc, "killed"))
+        injured[is_inc] = np.nan_to_num(_floats(inc, "injured"))
+    return kinds, dates, killed, injured
 
 
 def _uxo_counts(items, day, polys: np.ndarray, fields_ll: np.ndarray) -> np.ndarray:
