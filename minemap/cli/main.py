@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "info": "info",
     "validate": "validate",
     "demo": "demo",
+    "sheet": "sheet",
 }
 
 
