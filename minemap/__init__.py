@@ -21,6 +21,7 @@ from minemap.api import (
     reconcile,
     render_map,
     reports,
+    sheet,
 )
 from minemap.imports import (
     import_clearance,
@@ -43,5 +44,5 @@ __all__ = [
     "import_clearance", "import_districts", "import_incidents", "import_records",
     "import_report", "layer_frame", "map_frames", "minefield_table", "open_store",
     "read_clearance", "read_districts", "read_incidents", "read_records", "reconcile",
-    "render_map", "reports", "settings", "validate", "__version__",
+    "render_map", "reports", "settings", "sheet", "validate", "__version__",
 ]

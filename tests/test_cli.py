@@ -10,7 +10,7 @@ from minemap.cli.main import COMMANDS, cli
 DESIGN_COMMANDS = {
     "import-records", "import-clearance", "import-report", "import-districts",
     "import-incidents", "reports", "crossref", "map", "export", "history", "info", "validate",
-    "demo",
+    "demo", "sheet",
 }
 
 
