@@ -193,3 +193,10 @@ def test_synthetic_markers():
     assert not is_synthetic("record_id: SYNTHETIC-1\n")
     assert not is_synthetic(None)
 
+
+
+def test_small_fields_get_a_fine_grid():
+    assert grid.grid_step(70) == 10
+    utm = CRS.from_epsg(32638)
+    # 10 m lines show four digits of each coordinate within the square.
+    assert grid.mgrs_labels(utm, np.array([671_480.0]), 4_424_470.0, "x", 10) == ["PK 7148"]

@@ -12,7 +12,7 @@ import numpy as np
 from pyproj import CRS, Transformer
 
 #: Grid intervals (metres) a sheet may use.
-GRID_STEPS: tuple[int, ...] = (100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000,
+GRID_STEPS: tuple[int, ...] = (10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000,
                                100_000)
 #: Scale-bar lengths (metres) a sheet may use.
 BAR_LENGTHS: tuple[int, ...] = (10, 20, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000,
