@@ -175,3 +175,20 @@ def test_rounding_moves_a_value_by_at_most_half_a_unit(values, column):
     dec = ex.decimals_for(column)
     out = ex.round_table(pd.DataFrame({column: values}))[column].astype(float).to_numpy()
     assert np.all(np.abs(out - np.asarray(values)) <= 0.5 * 10.0 ** -dec + 1e-9 * np.abs(values))
+
+
+def test_layer_export_to_xlsx(tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    frame = gpd.GeoDataFrame({"record_id": ["AGD-1"], "area_ha": [1.23456]},
+                             geometry=[shapely.box(46.9, 39.9, 46.91, 39.91)], crs="EPSG:4326")
+    out = tmp_path / "f.xlsx"
+    assert ex.write({"minefields": frame}, out) == []
+    ws = openpyxl.load_workbook(out)["minefields"]
+    assert [c.value for c in ws[1]] == ["record_id", "area_ha", "wkt"]
+    assert ws["B2"].value == pytest.approx(1.23456) and ws["B2"].number_format == "#,##0.00"
+    # RFC 7946 orientation and 6 decimals, as every export.
+    assert shapely.from_wkt(ws["C2"].value).exterior.is_ccw
+    with pytest.raises(UsageError, match="--crs applies"):
+        ex.write({"minefields": frame}, tmp_path / "g.xlsx", crs="EPSG:32638")
