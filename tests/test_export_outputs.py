@@ -398,3 +398,24 @@ def test_turning_points_keep_any_source_order(n, start, clockwise, seed):
     assert notes["from_ring"] == []
     assert list(pts["label"]) == [f"TP{i}" for i in range(1, n + 1)]
     assert [tuple(p.coords[0]) for p in pts.geometry] == source
+
+
+def test_multipart_record_vertices_give_one_route_per_part(tmp_path):
+    a = [(46.90, 39.90), (46.90, 39.91), (46.91, 39.91), (46.91, 39.90)]
+    b = [(46.95, 39.90), (46.95, 39.91), (46.96, 39.91), (46.96, 39.90)]
+    field = gpd.GeoDataFrame({"record_id": ["M-1"], "handover": ["h1"]},
+                             geometry=[shapely.MultiPolygon([shapely.Polygon(a),
+                                                             shapely.Polygon(b)])],
+                             crs="EPSG:4326")
+    src = a + b  # the source's corners, numbered across its parts
+    verts = gpd.GeoDataFrame(
+        {"record_id": ["M-1"] * 8, "handover": ["h1"] * 8, "vertex": list(range(1, 9)),
+         "label": [f"TP{i}" for i in range(1, 9)], "point_type": ["turning"] * 8},
+        geometry=[shapely.Point(p) for p in src], crs="EPSG:4326")
+    out = tmp_path / "m.gpx"
+    ex.write({"minefields": field}, out, vertices=verts)
+    gpx = gpxpy.parse(out.read_text(encoding="utf-8"))
+    assert [w.name for w in gpx.waypoints] == [f"M-1-TP{i}" for i in range(1, 9)]
+    assert [r.name for r in gpx.routes] == ["M-1 part 1", "M-1 part 2"]
+    assert [p.name for p in gpx.routes[1].points] == ["M-1-TP5", "M-1-TP6", "M-1-TP7",
+                                                      "M-1-TP8", "M-1-TP5"]
