@@ -450,6 +450,92 @@ def export(
     )
 
 
+def sheet(
+    out: PathLike,
+    *,
+    store: Store | PathLike | None = None,
+    record: str | None = None,
+    district: str | None = None,
+    handover: str | None = None,
+    paper: str = "A4",
+    as_of: str | _dt.date | None = None,
+    revision: int | None = None,
+    overwrite: bool = False,
+) -> int:
+    """A printable map sheet (PDF) of one record, district or handover (DESIGN §12).
+
+    Parameters
+    ----------
+    out
+        Output ``.pdf``.
+    record
+        A record id; with `handover` where the id repeats across handovers.
+    district, handover
+        Or every field of a district or a handover.
+    paper
+        ``"A4"`` (default) or ``"A3"``.
+    as_of, revision
+        The state shown, as for :func:`crossref`.
+    overwrite
+        Replace an existing file.
+
+    Returns
+    -------
+    int
+        The number of pages.
+    """
+    from minemap.sheets import build_sheet, check_target, write_sheet
+
+    if sum(x is not None for x in (record, district)) + (handover is not None
+                                                          and record is None) != 1:
+        raise UsageError("give one of --record ID, --district D or --handover H"
+                         " (--handover may also narrow --record)")
+    check_target(out, overwrite=overwrite)  # before the work, not after
+    st = open_store(store)
+    _require(st)
+    fields = minefield_table(st, as_of=as_of, revision=revision)
+    if handover is not None:
+        known = set(st.handovers()["handover"])
+        if handover not in known:
+            raise UsageError(f"--handover {handover!r}: unknown; choose one of "
+                             f"{', '.join(sorted(known)) or '(none)'}")
+        fields = fields[fields["handover"] == handover]
+    if record is not None:
+        kind, key = "record", record
+        fields = fields[fields["record_id"].astype(str) == record]
+        if len(fields) > 1:
+            raise UsageError(f"--record {record}: in several handovers "
+                             f"({', '.join(sorted(fields['handover']))}); add --handover")
+    elif district is not None:
+        kind, key = "district", _district_filter(district)
+        fields = fields[fields["district"] == key]
+    else:
+        kind, key = "handover", handover
+    if not len(fields):
+        raise UsageError(f"--{kind} {key}: no recorded minefield to show")
+    w, s_, e, n = fields.total_bounds
+    pad = max(e - w, n - s_, 0.005)  # at least about 500 m around
+    box = shapely.box(w - pad, s_ - pad, e + pad, n + pad)
+    as_of_s = _as_of(as_of)
+    near = {}
+    for layer, date_col in (("releases", "date_end"), ("items", "date")):
+        frame = st.read(layer, revision=revision)
+        if as_of_s is not None:
+            frame = frame[frame[date_col].astype(str) <= as_of_s]
+        near[layer] = frame[shapely.intersects(np.asarray(frame.geometry.values, dtype=object),
+                                               box)] if len(frame) else frame
+    state = f"store revision {revision if revision is not None else st.latest_revision()}"
+    if as_of_s:
+        state += f", as of {as_of_s}"
+    content = build_sheet(
+        kind, str(key), gpd.GeoDataFrame(fields.reset_index(drop=True), geometry="geometry",
+                                         crs="EPSG:4326"),
+        near["releases"], near["items"],
+        vertices=st.read("vertices", revision=revision) if kind == "record" else None,
+        handovers=st.handovers(), state=state)
+    return write_sheet(content, out, paper=paper, overwrite=overwrite)
+
+
 def map_frames(
     store: Store | PathLike | None = None,
     *,

@@ -43,7 +43,7 @@ def run_demo(
         One line per step, for the terminal.
     """
     from minemap import api, imports
-    from minemap.export import write_table_csv
+    from minemap.export import write_table, write_table_csv
     from minemap.render.page import save_map
 
     src = find_samples(samples)
@@ -94,6 +94,9 @@ def run_demo(
         path = out / f"crossref_by_{by}.csv"
         write_table_csv(api.crossref(st, by=by, geometry=False), path, overwrite=overwrite)
         yield f"wrote {path}"
+    path = out / "crossref_by_district.xlsx"
+    write_table(api.crossref(st, by="district"), path, overwrite=overwrite, sheet="district")
+    yield f"wrote {path}"
     path = out / "reports_reconciliation.csv"
     write_table_csv(api.reconcile(st), path, overwrite=overwrite)
     yield f"wrote {path}"
@@ -106,6 +109,8 @@ def run_demo(
         ("minefields.kml", ["crossref"], {}),
         ("turning_points.gpx", ["minefields"], {}),
         ("minefields_hxl.csv", ["crossref"], {"hxl": True}),
+        ("turning_points.csv", ["vertices"], {}),
+        ("crossref_sk42.gpkg", ["crossref"], {"crs": "SK-42", "district": "Aghdam"}),
         ("aghdam_in_progress.geojson", ["crossref"], {"district": "Aghdam",
                                                        "status": "in_progress"}),
     ]
@@ -124,3 +129,9 @@ def run_demo(
     for w in write({"suspects": api.suspects(st)}, path, overwrite=overwrite):
         yield f"warning: {w}"
     yield f"wrote {path}"
+    # Printable sheets: one traverse record (its TPs in the record's order)
+    # and one district.
+    for name, opts in (("sheet_GUB-0101.pdf", {"record": "GUB-0101"}),
+                       ("sheet_district_Shusha.pdf", {"district": "Shusha"})):
+        api.sheet(out / name, store=st, overwrite=overwrite, **opts)
+        yield f"wrote {out / name}"

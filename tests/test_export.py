@@ -741,15 +741,21 @@ def _mine_rows() -> gpd.GeoDataFrame:
                   shapely.LineString([(46.2, 39.902), (46.201, 39.903)])], crs="EPSG:4326")
 
 
+def _vertices() -> gpd.GeoDataFrame:
+    pts, _ = ex.turning_points(minefields())
+    return gpd.GeoDataFrame(ex.tp_table(pts), geometry=pts.geometry.values, crs="EPSG:4326")
+
+
 LAYER_FRAMES = {
     "minefields": minefields, "crossref": minefields, "clearance": releases, "items": items,
     "incidents": incidents, "districts": _districts, "mine_rows": _mine_rows,
+    "vertices": _vertices,
 }
 
 
 @pytest.mark.parametrize("layer", list(LAYER_FRAMES))
 @pytest.mark.parametrize("ext", [".geojson", ".geojsons", ".gpkg", ".zip", ".kml", ".gpx",
-                                 ".csv"])
+                                 ".csv", ".xlsx"])
 def test_every_layer_every_format(tmp_path, layer, ext):
     gdf = LAYER_FRAMES[layer]()
     out = tmp_path / f"{layer}{ext}"
@@ -759,6 +765,10 @@ def test_every_layer_every_format(tmp_path, layer, ext):
         assert gpx.waypoints or gpx.routes
     elif ext == ".csv":
         assert len(list(csv.reader(io.StringIO(read_text(out))))) == len(gdf) + 1
+    elif ext == ".xlsx":
+        import openpyxl
+
+        assert openpyxl.load_workbook(out)[layer].max_row == len(gdf) + 1
     else:
         kw = {"layer": layer} if ext == ".gpkg" else {}
         assert pyogrio.read_info(out, **kw)["features"] == len(gdf)

@@ -27,6 +27,8 @@ import pyogrio
 import pytest
 import shapely
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pyproj import CRS, Transformer
 from pyproj.aoi import AreaOfInterest
 
@@ -191,7 +193,7 @@ def test_gpkg_crs_coordinates_and_metadata(tmp_path, crs, epsg):
 def test_sk42_export_applies_the_datum_shift(tmp_path):
     out = tmp_path / "f.gpkg"
     ex.write({"minefields": _fields()}, out, crs="SK-42")
-    got = shapely.get_coordinates(pyogrio.read_dataframe(out).geometry.values)
+    got = shapely.get_coordinates(pyogrio.read_dataframe(out, layer="minefields").geometry.values)
     # The same projection without a datum transformation is ~100 m away.
     bare = CRS.from_proj4("+proj=tmerc +lon_0=45 +k=1 +x_0=8500000 +y_0=0 +ellps=WGS84")
     tr = Transformer.from_crs("EPSG:4326", bare, always_xy=True)
@@ -370,3 +372,50 @@ def test_full_disk_cli_exit_1_one_line(tiny_fs, tmp_path, cli):
     assert lines == [f"Error: {tiny_fs / 'f.geojson'}: could not write: no space left on device;"
                      " nothing was written"]
     assert sorted(p.name for p in tiny_fs.iterdir()) == ["filler"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(min_value=3, max_value=12), start=st.integers(min_value=0, max_value=11),
+       clockwise=st.booleans(), seed=st.integers(min_value=0, max_value=10_000))
+def test_turning_points_keep_any_source_order(n, start, clockwise, seed):
+    rng = np.random.default_rng(seed)
+    angles = np.sort(rng.uniform(0, 2 * np.pi, n))
+    ring = [(46.9 + 0.01 * math.cos(a), 39.9 + 0.01 * math.sin(a)) for a in angles]
+    if clockwise:
+        ring = ring[::-1]
+    start %= n
+    source = ring[start:] + ring[:start]
+    # The store holds the field oriented and normalised: the source's order
+    # and start are gone from the geometry, and kept in the vertices layer.
+    stored = shapely.normalize(shapely.orient_polygons(shapely.Polygon(source)))
+    fields = gpd.GeoDataFrame({"record_id": ["R-1"], "handover": ["h1"]}, geometry=[stored],
+                              crs="EPSG:4326")
+    verts = gpd.GeoDataFrame(
+        {"record_id": ["R-1"] * n, "handover": ["h1"] * n, "vertex": list(range(1, n + 1))[::-1],
+         "point_type": ["turning"] * n},
+        geometry=[shapely.Point(p) for p in source[::-1]], crs="EPSG:4326")
+    pts, notes = ex.turning_points(fields, verts)
+    assert notes["from_ring"] == []
+    assert list(pts["label"]) == [f"TP{i}" for i in range(1, n + 1)]
+    assert [tuple(p.coords[0]) for p in pts.geometry] == source
+
+
+def test_multipart_record_vertices_give_one_route_per_part(tmp_path):
+    a = [(46.90, 39.90), (46.90, 39.91), (46.91, 39.91), (46.91, 39.90)]
+    b = [(46.95, 39.90), (46.95, 39.91), (46.96, 39.91), (46.96, 39.90)]
+    field = gpd.GeoDataFrame({"record_id": ["M-1"], "handover": ["h1"]},
+                             geometry=[shapely.MultiPolygon([shapely.Polygon(a),
+                                                             shapely.Polygon(b)])],
+                             crs="EPSG:4326")
+    src = a + b  # the source's corners, numbered across its parts
+    verts = gpd.GeoDataFrame(
+        {"record_id": ["M-1"] * 8, "handover": ["h1"] * 8, "vertex": list(range(1, 9)),
+         "label": [f"TP{i}" for i in range(1, 9)], "point_type": ["turning"] * 8},
+        geometry=[shapely.Point(p) for p in src], crs="EPSG:4326")
+    out = tmp_path / "m.gpx"
+    ex.write({"minefields": field}, out, vertices=verts)
+    gpx = gpxpy.parse(out.read_text(encoding="utf-8"))
+    assert [w.name for w in gpx.waypoints] == [f"M-1-TP{i}" for i in range(1, 9)]
+    assert [r.name for r in gpx.routes] == ["M-1 part 1", "M-1 part 2"]
+    assert [p.name for p in gpx.routes[1].points] == ["M-1-TP5", "M-1-TP6", "M-1-TP7",
+                                                      "M-1-TP8", "M-1-TP5"]

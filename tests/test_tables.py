@@ -11,6 +11,8 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.console import Console
 
 from minemap._errors import UsageError
@@ -144,3 +146,49 @@ def test_crossref_xlsx_from_the_cli(tmp_path, cli):
     assert area.number_format == "#,##0.00"
     res = cli("crossref", "--by", "district", "-o", out)
     assert res.exit_code == 2 and "--overwrite" in res.output
+
+
+_names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=24)
+
+
+@settings(max_examples=40, deadline=None)
+@given(names=st.lists(_names, min_size=1, max_size=14, unique=True),
+       rows=st.integers(min_value=0, max_value=5), width=st.integers(min_value=40, max_value=160),
+       seed=st.integers(min_value=0, max_value=1000))
+def test_any_table_fits_any_terminal(names, rows, width, seed):
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({n: rng.uniform(0, 1e6, rows) for n in names})
+    frame.insert(0, "record_id", [f"AGD-{i:04d}" for i in range(rows)])
+    lines = _render(frame, width, transpose=False)
+    assert max(len(line) for line in lines) <= width
+    text = " ".join(lines)
+    # A column is either shown (its header, maybe abbreviated) or named as dropped.
+    assert "record" in text
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.floats(min_value=-1e9, max_value=1e9, allow_nan=False),
+                       min_size=1, max_size=20),
+       column=st.sampled_from(["area_ha", "released_pct", "outside_median_m", "found_ap",
+                               "remaining_est"]))
+def test_rounding_moves_a_value_by_at_most_half_a_unit(values, column):
+    dec = ex.decimals_for(column)
+    out = ex.round_table(pd.DataFrame({column: values}))[column].astype(float).to_numpy()
+    assert np.all(np.abs(out - np.asarray(values)) <= 0.5 * 10.0 ** -dec + 1e-9 * np.abs(values))
+
+
+def test_layer_export_to_xlsx(tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    frame = gpd.GeoDataFrame({"record_id": ["AGD-1"], "area_ha": [1.23456]},
+                             geometry=[shapely.box(46.9, 39.9, 46.91, 39.91)], crs="EPSG:4326")
+    out = tmp_path / "f.xlsx"
+    assert ex.write({"minefields": frame}, out) == []
+    ws = openpyxl.load_workbook(out)["minefields"]
+    assert [c.value for c in ws[1]] == ["record_id", "area_ha", "wkt"]
+    assert ws["B2"].value == pytest.approx(1.23456) and ws["B2"].number_format == "#,##0.00"
+    # RFC 7946 orientation and 6 decimals, as every export.
+    assert shapely.from_wkt(ws["C2"].value).exterior.is_ccw
+    with pytest.raises(UsageError, match="--crs applies"):
+        ex.write({"minefields": frame}, tmp_path / "g.xlsx", crs="EPSG:32638")

@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "demo": "demo",
     "offsets": "offsets",
     "suspects": "suspects",
+    "sheet": "sheet",
 }
 
 #: Command name → the first paragraph of its help: ``minemap --help`` lists

@@ -49,7 +49,7 @@ FORMATS: dict[str, str] = {
 #: Layers that can be exported (DESIGN §5, ``minemap export --layer``).
 LAYERS: tuple[str, ...] = (
     "minefields", "clearance", "items", "incidents", "districts", "mine_rows", "crossref",
-    "vertices", "suspects",
+    "vertices", "remaining", "suspects",
 )
 
 #: Column identifying a feature of each layer, used in names and messages.
@@ -62,6 +62,7 @@ ID_COLUMNS: dict[str, str] = {
     "incidents": "incident_id",
     "districts": "district",
     "vertices": "record_id",
+    "remaining": "record_id",
     "suspects": "suspect_id",
 }
 
@@ -75,6 +76,7 @@ EMPTY_GEOMETRY_TYPE: dict[str, str] = {
     "incidents": "Point",
     "mine_rows": "LineString",
     "vertices": "Point",
+    "remaining": "Polygon",
     "suspects": "Polygon",
 }
 

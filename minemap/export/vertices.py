@@ -67,9 +67,11 @@ def turning_points(
     for rid, h, g in zip(fields["record_id"].tolist(), hand, fields.geometry.values):
         key = _field_key(rid, h)
         if key in lookup:
-            for vertex, label, ptype, x, y in lookup[key]:
+            pts = lookup[key]
+            parts = _part_of(g, [(x, y) for *_, x, y in pts])
+            for (vertex, label, ptype, x, y), part in zip(pts, parts):
                 rows.append({"record_id": str(rid), "handover": key[1], "vertex": vertex,
-                             "label": label, "point_type": ptype, "part": 1,
+                             "label": label, "point_type": ptype, "part": part,
                              "tp_source": FROM_RECORD})
                 geoms.append(shapely.Point(x, y))
             continue
@@ -91,6 +93,22 @@ def turning_points(
     frame["vertex"] = frame["vertex"].astype("int64")
     frame["part"] = frame["part"].astype("int64")
     return geopandas.GeoDataFrame(frame, geometry=geoms or None, crs="EPSG:4326"), notes
+
+
+def _part_of(geom: shapely.Geometry | None, xy: list[tuple[float, float]]) -> list[int]:
+    """For each point, the 1-based part of a multi-part field whose outline it is on.
+
+    The vertices layer numbers a record's corners across its parts; a route
+    must not jump from one part to the next, so each corner goes with the
+    part whose exterior it lies on (the nearest).  A reference point, off
+    every outline, goes with its nearest part and is not on any route.
+    """
+    if geom is None or geom.is_empty or geom.geom_type != "MultiPolygon" or not xy:
+        return [1] * len(xy)
+    rings = shapely.get_exterior_ring(shapely.get_parts(geom))
+    points = shapely.points(np.asarray(xy, dtype=float))
+    dist = shapely.distance(points[:, None], rings[None, :])
+    return (np.argmin(dist, axis=1) + 1).tolist()
 
 
 def _vertex_rows(vertices: geopandas.GeoDataFrame | None) -> dict[tuple, list[tuple]]:
