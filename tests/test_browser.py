@@ -541,3 +541,57 @@ def test_no_basemap_in_attribution(browser, tmp_path):
         assert pg.blocked == []
     finally:
         pg.close()
+
+
+def test_draw_toolbar_rectangle_exports_intersecting_fields(browser, tmp_path):
+    fx = _fixture()
+    pg = Page(browser, _save(tmp_path, fx=fx))
+    try:
+        page = pg.page
+        box = page.locator(".leaflet-container").bounding_box()
+        # A rectangle dragged with Leaflet.draw's own tool, over the middle fields.
+        a, b = pg.js("""() => { const m = minemap.map, s = m.getSize();
+            return [[s.x * 0.40, s.y * 0.45], [s.x * 0.62, s.y * 0.58]]; }""")
+        page.locator(".leaflet-draw-draw-rectangle").click()
+        page.wait_for_timeout(100)
+        page.mouse.move(box["x"] + a[0], box["y"] + a[1])
+        page.mouse.down()
+        page.mouse.move(box["x"] + b[0], box["y"] + b[1], steps=5)
+        page.mouse.up()
+        corners = pg.js("""(p) => p.map(q => { const ll = minemap.map.containerPointToLatLng(q);
+                           return [ll.lng, ll.lat]; })""", [a, b])
+        sel = shapely.box(*corners[0], *corners[1]).normalize()
+        sel = shapely.box(*shapely.bounds(sel))
+        want = [r for r, g in zip(fx["minefields"]["record_id"], fx["minefields"].geometry)
+                if g.intersects(sel)]
+        assert want  # the rectangle does cover fields
+        assert page.locator(".mm-draw-info").inner_text() == f"{len(want)} fields"
+        with page.expect_download() as dl:
+            page.locator("button", has_text="Export fields").click()
+        fc = json.loads(Path(dl.value.path()).read_text())
+        assert [f["properties"]["record_id"] for f in fc["features"]] == want
+        assert pg.errors == []
+    finally:
+        pg.close()
+
+
+def test_mouse_position_and_fullscreen_controls(browser, tmp_path):
+    pg = Page(browser, _save(tmp_path))
+    try:
+        page = pg.page
+        box = page.locator(".leaflet-container").bounding_box()
+        x, y = 417, 263
+        page.mouse.move(box["x"] + x, box["y"] + y)
+        text = page.locator(".leaflet-control-mouseposition").inner_text()
+        lat, lon = pg.js("(p) => { const ll = minemap.map.containerPointToLatLng(p);"
+                         " return [ll.lat, ll.lng]; }", [x, y])
+        assert text.startswith(f"{lat:.6f}, {lon:.6f}")
+        got = text.split("|")[1].strip()
+        east, north = Transformer.from_crs("EPSG:4326", "EPSG:32638", always_xy=True).transform(lon, lat)
+        want = mgrs_py.MGRS().toMGRS(lat, lon, MGRSPrecision=5)
+        assert got[:5] == want[:5] == "38SPK"
+        assert abs(int(got[5:10]) - int(east) % 100000) <= 1 and abs(int(got[10:]) - int(north) % 100000) <= 1
+        assert page.locator(".leaflet-control-zoom-fullscreen").get_attribute("title") == "Full screen"
+        assert pg.errors == []
+    finally:
+        pg.close()
