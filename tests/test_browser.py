@@ -595,3 +595,59 @@ def test_mouse_position_and_fullscreen_controls(browser, tmp_path):
         assert pg.errors == []
     finally:
         pg.close()
+
+
+def test_online_page_runs_the_pinned_files(browser, tmp_path):
+    """The online page, with jsDelivr answered by the local copies: the integrity
+    hashes match (a mismatch would block the script) and the map builds."""
+    from minemap.render.plugins import PLUGINS
+
+    urls = {a.url: a.path for p in PLUGINS for a in p.default_css + p.default_js}
+    fx = _fixture()
+    m = render_map(**fx, basemap="none")
+    out = tmp_path / "online.html"
+    save_map(m, out)
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    errors, served, other = [], [], []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+
+    # Files a stylesheet refers to (icons) are served from beside the local copy.
+    folders = {u.rsplit("/", 1)[0] + "/": p.parent for u, p in urls.items()}
+
+    def local(url):
+        if url in urls:
+            return urls[url]
+        for prefix, folder in folders.items():
+            if url.startswith(prefix) and (folder / url[len(prefix):]).is_file():
+                return folder / url[len(prefix):]
+        return None
+
+    def route(r):
+        url = r.request.url
+        path = local(url)
+        if path is not None:
+            served.append(url)
+            mime = {".css": "text/css", ".js": "application/javascript", ".png": "image/png",
+                    ".svg": "image/svg+xml"}[path.suffix]
+            r.fulfill(status=200, body=path.read_bytes(), content_type=mime,
+                      headers={"Access-Control-Allow-Origin": "*"})
+        elif url.startswith(("file:", "data:", "blob:")):
+            r.continue_()
+        else:
+            other.append(url)
+            r.abort()
+
+    page.route("**/*", route)
+    try:
+        page.goto(out.as_uri())
+        page.wait_for_function("window.minemap && window.minemap.ready", timeout=30_000)
+        assert set(urls) <= set(served)
+        assert other == []
+        assert errors == []
+        assert page.evaluate("minemap.fields.length") == len(fx["minefields"])
+        assert page.evaluate("typeof L.Control.Draw + typeof L.heatLayer + typeof mgrs.forward") == \
+            "function" * 3
+    finally:
+        ctx.close()
