@@ -778,6 +778,15 @@ def test_timeline_dates_of_releases_items_incidents(tmp_path):
     assert data["releases"]["day"] == [28, 59, 89]
     assert data["items"]["day"] == [28, 28, 28]
     assert data["incidents"]["day"] == [-27]
+    # Undated rows have no day: the timeline always shows them.
+    fx = build_fixture()
+    fx["items"]["date"] = ["2022-03-01", "", None]
+    fx["releases"]["date_end"] = ["", "2022-04-01", "2022-05-01"]
+    fx["releases"]["date"] = ["2022-02-15", "", ""]
+    save_map(render_map(**fx, offline=True), tmp_path / "u.html")
+    data = data_block((tmp_path / "u.html").read_text(encoding="utf-8"))
+    assert data["items"]["day"] == [28, None, None]
+    assert data["releases"]["day"] == [14, 59, 89]  # R1 by its date, 2022-02-15
 
 
 def test_extra_layers_only_when_given(tmp_path):
