@@ -542,7 +542,12 @@ def map_frames(
     as_of: str | _dt.date | None = None,
     revision: int | None = None,
 ) -> dict[str, Any]:
-    """Every frame the map shows, read from the store."""
+    """Every frame the map shows, read from the store.
+
+    The keys are the keyword arguments of :func:`minemap.render.page.render_map`
+    (``minefields`` first); a ``remaining``, ``suspects`` or ``shifted`` frame
+    added here is drawn as its own layer.
+    """
     from minemap.readers.traverse import mine_positions
 
     st = open_store(store)
@@ -593,9 +598,14 @@ def render_map(
     as_of, revision
         The state to show.
     offline
-        Inline every asset so the HTML works from ``file://`` without network.
+        Inline every asset (and local tiles) so the HTML works from ``file://``
+        without network; online pages load the same pinned plugin versions.
     basemap
-        A local tile folder template ``path/{z}/{x}/{y}.png``.
+        ``"none"``, ``"osm"``, ``"esri"``, a ``{z}/{x}/{y}`` tile folder or an
+        ``.mbtiles`` file (see :mod:`minemap.render.basemap`); checked first.
+    **options
+        Passed to :func:`minemap.render.page.render_map` (``title``,
+        ``display_tolerance_m``, ``choropleth``).
     """
     from minemap.render import page as render
 

@@ -541,3 +541,113 @@ def test_no_basemap_in_attribution(browser, tmp_path):
         assert pg.blocked == []
     finally:
         pg.close()
+
+
+def test_draw_toolbar_rectangle_exports_intersecting_fields(browser, tmp_path):
+    fx = _fixture()
+    pg = Page(browser, _save(tmp_path, fx=fx))
+    try:
+        page = pg.page
+        box = page.locator(".leaflet-container").bounding_box()
+        # A rectangle dragged with Leaflet.draw's own tool, over the middle fields.
+        a, b = pg.js("""() => { const m = minemap.map, s = m.getSize();
+            return [[s.x * 0.40, s.y * 0.45], [s.x * 0.62, s.y * 0.58]]; }""")
+        page.locator(".leaflet-draw-draw-rectangle").click()
+        page.wait_for_timeout(100)
+        page.mouse.move(box["x"] + a[0], box["y"] + a[1])
+        page.mouse.down()
+        page.mouse.move(box["x"] + b[0], box["y"] + b[1], steps=5)
+        page.mouse.up()
+        corners = pg.js("""(p) => p.map(q => { const ll = minemap.map.containerPointToLatLng(q);
+                           return [ll.lng, ll.lat]; })""", [a, b])
+        sel = shapely.box(*corners[0], *corners[1]).normalize()
+        sel = shapely.box(*shapely.bounds(sel))
+        want = [r for r, g in zip(fx["minefields"]["record_id"], fx["minefields"].geometry)
+                if g.intersects(sel)]
+        assert want  # the rectangle does cover fields
+        assert page.locator(".mm-draw-info").inner_text() == f"{len(want)} fields"
+        with page.expect_download() as dl:
+            page.locator("button", has_text="Export fields").click()
+        fc = json.loads(Path(dl.value.path()).read_text())
+        assert [f["properties"]["record_id"] for f in fc["features"]] == want
+        assert pg.errors == []
+    finally:
+        pg.close()
+
+
+def test_mouse_position_and_fullscreen_controls(browser, tmp_path):
+    pg = Page(browser, _save(tmp_path))
+    try:
+        page = pg.page
+        box = page.locator(".leaflet-container").bounding_box()
+        x, y = 417, 263
+        page.mouse.move(box["x"] + x, box["y"] + y)
+        text = page.locator(".leaflet-control-mouseposition").inner_text()
+        lat, lon = pg.js("(p) => { const ll = minemap.map.containerPointToLatLng(p);"
+                         " return [ll.lat, ll.lng]; }", [x, y])
+        assert text.startswith(f"{lat:.6f}, {lon:.6f}")
+        got = text.split("|")[1].strip()
+        east, north = Transformer.from_crs("EPSG:4326", "EPSG:32638", always_xy=True).transform(lon, lat)
+        want = mgrs_py.MGRS().toMGRS(lat, lon, MGRSPrecision=5)
+        assert got[:5] == want[:5] == "38SPK"
+        assert abs(int(got[5:10]) - int(east) % 100000) <= 1 and abs(int(got[10:]) - int(north) % 100000) <= 1
+        assert page.locator(".leaflet-control-zoom-fullscreen").get_attribute("title") == "Full screen"
+        assert pg.errors == []
+    finally:
+        pg.close()
+
+
+def test_online_page_runs_the_pinned_files(browser, tmp_path):
+    """The online page, with jsDelivr answered by the local copies: the integrity
+    hashes match (a mismatch would block the script) and the map builds."""
+    from minemap.render.plugins import PLUGINS
+
+    urls = {a.url: a.path for p in PLUGINS for a in p.default_css + p.default_js}
+    fx = _fixture()
+    m = render_map(**fx, basemap="none")
+    out = tmp_path / "online.html"
+    save_map(m, out)
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    errors, served, other = [], [], []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+
+    # Files a stylesheet refers to (icons) are served from beside the local copy.
+    folders = {u.rsplit("/", 1)[0] + "/": p.parent for u, p in urls.items()}
+
+    def local(url):
+        if url in urls:
+            return urls[url]
+        for prefix, folder in folders.items():
+            if url.startswith(prefix) and (folder / url[len(prefix):]).is_file():
+                return folder / url[len(prefix):]
+        return None
+
+    def route(r):
+        url = r.request.url
+        path = local(url)
+        if path is not None:
+            served.append(url)
+            mime = {".css": "text/css", ".js": "application/javascript", ".png": "image/png",
+                    ".svg": "image/svg+xml"}[path.suffix]
+            r.fulfill(status=200, body=path.read_bytes(), content_type=mime,
+                      headers={"Access-Control-Allow-Origin": "*"})
+        elif url.startswith(("file:", "data:", "blob:")):
+            r.continue_()
+        else:
+            other.append(url)
+            r.abort()
+
+    page.route("**/*", route)
+    try:
+        page.goto(out.as_uri())
+        page.wait_for_function("window.minemap && window.minemap.ready", timeout=30_000)
+        assert set(urls) <= set(served)
+        assert other == []
+        assert errors == []
+        assert page.evaluate("minemap.fields.length") == len(fx["minefields"])
+        assert page.evaluate("typeof L.Control.Draw + typeof L.heatLayer + typeof mgrs.forward") == \
+            "function" * 3
+    finally:
+        ctx.close()

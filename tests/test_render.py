@@ -517,6 +517,10 @@ def test_bad_records_name_file_and_record():
     with pytest.raises(DataError, match=r"rec1\.yaml: record AGD-2: .*no geometry"):
         render_map(bad)
     bad = mf.copy()
+    bad.loc[3, "geometry"] = shapely.Point(46.9, 39.9)
+    with pytest.raises(DataError, match=r"rec3\.yaml: record AGD-4: minefields: geometry is a Point"):
+        render_map(bad)
+    bad = mf.copy()
     bad.loc[2, "status"] = "done"
     with pytest.raises(DataError, match=r"rec2\.yaml: record AGD-3: status 'done'"):
         render_map(bad)
@@ -774,6 +778,15 @@ def test_timeline_dates_of_releases_items_incidents(tmp_path):
     assert data["releases"]["day"] == [28, 59, 89]
     assert data["items"]["day"] == [28, 28, 28]
     assert data["incidents"]["day"] == [-27]
+    # Undated rows have no day: the timeline always shows them.
+    fx = build_fixture()
+    fx["items"]["date"] = ["2022-03-01", "", None]
+    fx["releases"]["date_end"] = ["", "2022-04-01", "2022-05-01"]
+    fx["releases"]["date"] = ["2022-02-15", "", ""]
+    save_map(render_map(**fx, offline=True), tmp_path / "u.html")
+    data = data_block((tmp_path / "u.html").read_text(encoding="utf-8"))
+    assert data["items"]["day"] == [28, None, None]
+    assert data["releases"]["day"] == [14, 59, 89]  # R1 by its date, 2022-02-15
 
 
 def test_extra_layers_only_when_given(tmp_path):
@@ -802,3 +815,27 @@ def test_extra_layers_drawn_escaped(tmp_path):
             assert shapely.contains(disp, shapely.points(shapely.get_coordinates(geom))).all()
     shifted = decode_parts(data["shifted"]["geom"][0])
     assert shapely.hausdorff_distance(shifted, fx["shifted"].geometry[0]) < 2e-5
+
+
+def test_cli_map_with_mbtiles_basemap(cli, tmp_path, monkeypatch):
+    from tests.conftest import fields_file
+
+    assert cli("import-records", fields_file(tmp_path / "a.geojson", 3, prefix="AGD"),
+               "--handover", "h-a").exit_code == 0
+    tiles = tile_set(zooms=(8, 9))
+    value = mbtiles_file(tmp_path / "t.mbtiles", tiles)
+    out = tmp_path / "m.html"
+    res = cli("map", "-o", out, "--offline", "--basemap", value)
+    assert res.exit_code == 0, res.output
+    data = data_block(out.read_text(encoding="utf-8"))
+    got = decode_tiles(data["basemap"]["tiles"])
+    want = set().union(*(covering(data["bounds"], z) for z in (8, 9))) & set(tiles)
+    assert set(got) == want and all(got[k] == tiles[k] for k in got)
+    # A cap too small for any tile: the map is written, without tiles, and says why.
+    monkeypatch.setattr(settings, "basemap_inline_mb", 1e-6)
+    res = cli("map", "-o", out, "--offline", "--overwrite", "--basemap", value)
+    assert res.exit_code == 0, res.output
+    assert "warning: basemap" in res.output and "no zoom level inlined" in res.output
+    page = out.read_text(encoding="utf-8")
+    assert data_block(page)["basemap"]["tiles"] == {}
+    assert "left out (larger than basemap_inline_mb)" in page

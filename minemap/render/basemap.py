@@ -196,5 +196,6 @@ def inline_tiles(bm: Basemap, bounds: tuple[float, float, float, float],
         size += add
         zmax = z
     out = {"tiles": tiles, "min_zoom": bm.min_zoom, "max_zoom": zmax if zmax is not None else bm.min_zoom,
-           "attribution": f"{bm.label} (local tiles, inlined)"}
+           "attribution": (f"{bm.label} (local tiles, inlined)" if zmax is not None else
+                           f"{bm.label} left out (larger than basemap_inline_mb)")}
     return out, warnings

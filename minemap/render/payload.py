@@ -280,13 +280,15 @@ def _check_geometry(df: Any, layer: str, id_col: str, kinds: tuple[str, ...]) ->
     problems = []
     geoms = np.asarray(df.geometry.values, dtype=object)
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    for k in range(len(df)):
-        file, rec = _record_name(df, k, id_col)
+    wrong = ~missing & ~np.isin(shapely.get_type_id(geoms), kinds)
+    # Names only for the rows at fault: looking them up costs more than the check.
+    for k in np.flatnonzero(missing | wrong):
+        file, rec = _record_name(df, int(k), id_col)
         if file == "minefields":
             file = layer
         if missing[k]:
             problems.append(Problem(file, rec, f"{layer}: no geometry to draw"))
-        elif shapely.get_type_id(geoms[k]) not in kinds:
+        else:
             problems.append(Problem(file, rec, f"{layer}: geometry is a {geoms[k].geom_type}"))
     if len(geoms):
         b = shapely.total_bounds(geoms[~missing]) if (~missing).any() else None

@@ -59,9 +59,12 @@ class MinemapLayers(Plugin):
             "<!-- minemap map. Libraries in this page and their licences:\n"
             + "".join(f"  {lab}\n" for lab in self.libraries) + "-->\n"), name="minemap_licences")
         groups = ", ".join(f"{json.dumps(k)}: {v}" for k, v in self.groups.items())
-        prefix = " · ".join(self.libraries)
+        # Short on screen (the scale sits under it); every library and
+        # licence in its tooltip and in the comment above.
+        prefix = (f'<span title="{html.escape(" · ".join(self.libraries), quote=True)}">'
+                  f"{html.escape(self.libraries[0])} and plugins (MIT, BSD-2-Clause) · minemap</span>")
         map_name = self._parent.get_name()
         figure.script.add_child(Raw(
-            f"{map_name}.attributionControl.setPrefix({json.dumps(html.escape(prefix))});\n"
+            f"{map_name}.attributionControl.setPrefix({embed_json(prefix)});\n"
             f"minemapInit({map_name}, {{{groups}}}, {json.dumps(data_id)});\n"
         ), name=self.get_name() + "_init")

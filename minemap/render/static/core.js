@@ -108,6 +108,28 @@
     setTimeout(function () { URL.revokeObjectURL(url); a.remove(); }, 1000);
   };
 
+  // --------------------------------------------------------- data shapes
+  // Leaflet.draw gives every polyline and polygon an edit handler when it is
+  // made (about 0.1 ms each, 1 s for 10,000 fields); data layers are never
+  // edited, so they opt out as Leaflet.draw's hook allows, with an `editing`
+  // already set (a handler that is never enabled).
+  var NOT_EDITABLE = { enabled: function () { return false; }, enable: function () {},
+    disable: function () {}, addHooks: function () {}, removeHooks: function () {} };
+  MM.StaticPolygon = L.Polygon.extend({
+    initialize: function (latlngs, options) {
+      this.editing = NOT_EDITABLE;
+      L.Polygon.prototype.initialize.call(this, latlngs, options);
+    }
+  });
+  MM.StaticPolyline = L.Polyline.extend({
+    initialize: function (latlngs, options) {
+      this.editing = NOT_EDITABLE;
+      L.Polyline.prototype.initialize.call(this, latlngs, options);
+    }
+  });
+  MM.polygon = function (latlngs, options) { return new MM.StaticPolygon(latlngs, options); };
+  MM.polyline = function (latlngs, options) { return new MM.StaticPolyline(latlngs, options); };
+
   // --------------------------------------------------------- MGRS, geodesy
   /** MGRS at 1 m from the `mgrs` package (zone zero-padded, as Python's mgrs writes it), or null. */
   MM.mgrs = function (lat, lon) {

@@ -61,14 +61,14 @@
       ctx.pctNow[i] = null;
       // The display geometry; null where the field is drawn with its export geometry.
       var shown = fd.geom[i] === null ? fd.orig[i] : fd.geom[i];
-      var lyr = L.polygon(MM.polyLatLngs(shown), L.extend({ renderer: ctx.renderer },
+      var lyr = MM.polygon(MM.polyLatLngs(shown), L.extend({ renderer: ctx.renderer },
         MM.fieldStyle(ctx, st, MM.densityClass(ctx, i, st, null), ctx.review[i])));
       lyr._mm = { kind: "fields", i: i };
       ctx.fieldLayers[i] = lyr;
       groups["fields_" + st].addLayer(lyr);
       ctx.mm.fields.push({ record_id: val(fd, "record_id", i), handover: val(fd, "handover", i), layer: lyr });
       if (reviewGroup && ctx.review[i]) {
-        var rl = L.polygon(MM.polyLatLngs(shown), { renderer: ctx.renderer, color: ctx.pal.review,
+        var rl = MM.polygon(MM.polyLatLngs(shown), { renderer: ctx.renderer, color: ctx.pal.review,
           weight: 3, dashArray: "6 4", fill: false });
         rl._mm = { kind: "fields", i: i };
         reviewGroup.addLayer(rl);
@@ -198,7 +198,7 @@
         styles[oc] = { color: ctx.pal.outcome[oc], weight: 1.5, fill: false, opacity: 0.95,
           dashArray: MM.OUTCOME_DASH[oc] || null };
       }
-      var ly = L.polygon(MM.polyLatLngs(rd.geom[i]), L.extend({ renderer: ctx.renderer }, styles[oc]));
+      var ly = MM.polygon(MM.polyLatLngs(rd.geom[i]), L.extend({ renderer: ctx.renderer }, styles[oc]));
       ly._mm = { kind: "releases", i: i };
       ly._mmGroup = ctx.groups["releases_" + oc];
       arr[i] = ly;
@@ -279,7 +279,7 @@
     var arr = new Array(d.n);
     for (var i = 0; i < d.n; i++) {
       var lines = d.geom[i].map(MM.ringLatLngs);
-      var pl = L.polyline(lines.length === 1 ? lines[0] : lines,
+      var pl = MM.polyline(lines.length === 1 ? lines[0] : lines,
         { renderer: ctx.renderer, color: ctx.pal.mine_row.stroke, weight: 2, dashArray: "2 4" });
       pl._mm = { kind: "rows", i: i };
       arr[i] = pl;
@@ -296,7 +296,7 @@
     if (!d || !d.n || !ctx.groups[kind]) return;
     var arr = new Array(d.n);
     for (var i = 0; i < d.n; i++) {
-      var ly = L.polygon(MM.polyLatLngs(d.geom[i]), L.extend({ renderer: ctx.renderer }, style));
+      var ly = MM.polygon(MM.polyLatLngs(d.geom[i]), L.extend({ renderer: ctx.renderer }, style));
       ly._mm = { kind: kind, i: i };
       arr[i] = ly;
       ctx.groups[kind].addLayer(ly);
@@ -319,7 +319,7 @@
     var outlines = new Array(dd.n), fills = new Array(dd.n);
     for (var i = 0; i < dd.n; i++) {
       var ll = MM.polyLatLngs(dd.geom[i]);
-      var outline = L.polygon(ll, { renderer: ctx.renderer, color: ctx.pal.district.stroke, weight: 2,
+      var outline = MM.polygon(ll, { renderer: ctx.renderer, color: ctx.pal.district.stroke, weight: 2,
         fill: false, interactive: false });
       if (groups.districts) {
         groups.districts.addLayer(outline);
@@ -330,7 +330,7 @@
       }
       outlines[i] = outline;
       if (groups.choropleth) {
-        var cp = L.polygon(ll, { renderer: ctx.renderer, color: ctx.pal.district.stroke, weight: 1,
+        var cp = MM.polygon(ll, { renderer: ctx.renderer, color: ctx.pal.district.stroke, weight: 1,
           fillColor: ctx.pal.choropleth[MM.choroClass(dd.breaks, dd.remaining[i])], fillOpacity: 0.4 });
         cp._mm = { kind: "districts", i: i };
         groups.choropleth.addLayer(cp);

@@ -41,8 +41,12 @@
     box.appendChild(el("h4", null, "Remaining density (mines/ha)"));
     var br = data.density_breaks;
     for (var c = 0; c < MM.DENSITY_OPACITY.length; c++) {
-      var sw = MM.swatch(pal.status.not_started, pal.ink);
-      sw.style.opacity = String(MM.DENSITY_OPACITY[c] + 0.15);
+      // The fill as the map draws it: the status colour at the class's opacity.
+      var sw = MM.swatch(null, pal.status.not_started);
+      var fillEl = el("span", "mm-swatch-fill");
+      fillEl.style.background = pal.status.not_started;
+      fillEl.style.opacity = String(MM.DENSITY_OPACITY[c]);
+      sw.appendChild(fillEl);
       row(box, "density:" + c, sw, c === 0 ? "0 (or released)" :
         c === MM.DENSITY_OPACITY.length - 1 ? "> " + br[c - 1] : br[c - 1] + " – " + br[c]);
     }

@@ -39,7 +39,9 @@
     }
     if (layer.cluster) {
       // Bulk calls: markercluster re-clusters once, not per marker.
-      layer.cluster.removeLayers(hide.map(function (k) { return layer.layers[k]; }));
+      var c = layer.cluster;
+      c.removeLayers(hide.filter(function (k) { return c.hasLayer(layer.layers[k]); })
+        .map(function (k) { return layer.layers[k]; }));
       layer.cluster.addLayers(show.filter(function (k) { return !layer.cluster.hasLayer(layer.layers[k]); })
         .map(function (k) { return layer.layers[k]; }));
       return;
@@ -58,6 +60,9 @@
     var evFields = Object.keys(events).map(Number);
     evFields.forEach(function (k) { ctx.timelineFields[k] = true; });
     var dated = datedLayers(ctx);
+    // Chunked adding (used for the first load) would finish after a later
+    // slider move and could show markers that move hid: filter synchronously.
+    if (ctx.itemCluster) ctx.itemCluster.options.chunkedLoading = false;
     var dayOf = function (k) { return Math.min(7 * k, endDay); };
     var iso = function (day) { return new Date(start + day * dayMs).toISOString().slice(0, 10); };
 
@@ -109,7 +114,15 @@
         return iso(day);
       }
     };
-    slider.addEventListener("input", function () { ctx.mm.timeline.set(Number(slider.value)); });
+    // While the slider is dragged, redraw once per frame at most.
+    var pending = false;
+    slider.addEventListener("input", function () {
+      if (pending) return;
+      pending = true;
+      requestAnimationFrame(function () { pending = false; ctx.mm.timeline.set(Number(slider.value)); });
+    });
+    // Released: the final position at once.
+    slider.addEventListener("change", function () { ctx.mm.timeline.set(Number(slider.value)); });
     var Timeline = L.Control.extend({
       options: { position: "bottomleft" },
       onAdd: function () {
