@@ -17,7 +17,7 @@ process, exactly as a user would type them:
 
 Each run is timed by wall clock, with its CPU time (user + system, children
 included) and its peak memory: the largest resident set of any one process
-(``wait4``) and the peak of the summed PSS of the process and its children
+(``/usr/bin/time``) and the peak of the summed PSS of the process and its children
 (sampled every 50 ms), which counts forked workers' shared pages once.
 
 Usage::
@@ -27,9 +27,11 @@ Usage::
     .venv/bin/python benchmarks/bench_commands.py --fields 100000 --releases 300000
     .venv/bin/python benchmarks/bench_commands.py --fields 20000 --profile prof/
 
-``--profile DIR`` then profiles (cProfile, on one core so that the crossref
-engine runs in the profiled process) the cold ``import-clearance`` and the
-warm batch, writes ``DIR/*.prof`` and prints where the time goes.
+``--profile DIR`` then profiles (cProfile in CPU time, on one core so that the
+crossref engine runs in the profiled process) the cold ``import-clearance``
+and the warm batch, writes ``DIR/*.prof`` and prints where the time goes;
+``--keep WORK --profile DIR --profile-only`` profiles again what a run with
+``--keep WORK`` left.
 """
 
 from __future__ import annotations
@@ -110,10 +112,14 @@ def _tree(pid: int) -> list[int]:
 def run(what: str, cmd: list[str], log: Path, *, prefix: list[str] | None = None) -> Run:
     """Run ``cmd`` in a fresh process; its wall, CPU and peak memory."""
     peak = [0]
+    rss = log.with_suffix(".rss")
     with open(log, "w") as err, open(log.with_suffix(".out"), "w") as out:
         t = time.perf_counter()
-        proc = subprocess.Popen([*(prefix or []), *cmd], stdout=out, stderr=err, env=_env(),
-                                cwd=ROOT)
+        # /usr/bin/time reports the command's own peak RSS; wait4's would
+        # include this benchmark's, inherited across the fork before exec.
+        timer = ["/usr/bin/time", "-f", "%M", "-o", str(rss)] if Path("/usr/bin/time").exists() else []
+        proc = subprocess.Popen([*timer, *(prefix or []), *cmd], stdout=out, stderr=err,
+                                env=_env(), cwd=ROOT)
         stop = threading.Event()
 
         def sample() -> None:
@@ -129,7 +135,8 @@ def run(what: str, cmd: list[str], log: Path, *, prefix: list[str] | None = None
         sampler.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
     lines = len(log.read_text(errors="replace").splitlines())
-    r = Run(what, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
+    max_rss_kb = int(rss.read_text().split()[-1]) if rss.exists() else usage.ru_maxrss
+    r = Run(what, wall, usage.ru_utime + usage.ru_stime, max_rss_kb / 1024,
             peak[0] / 1024, proc.returncode, lines)
     if r.returncode != 0:
         raise SystemExit(f"{what} failed ({r.returncode}); see {log}:\n"
@@ -195,26 +202,45 @@ def _median_of(what: str, cmd: list[str], logs: Path, n: int = 5) -> Run:
     return min(runs, key=lambda r: abs(r.wall_s - statistics.median(x.wall_s for x in runs)))
 
 
-def profile(tmp: Path, logs: Path, outdir: Path, stores: dict[str, Path]) -> None:
-    """cProfile the cold import-clearance and the warm batch on one core."""
+# cProfile's default clock is the wall clock, which on a shared machine charges
+# other processes' time to whatever function was running; CPU time does not.
+_PROFILED = """
+import cProfile, runpy, sys, time
+out, sys.argv = sys.argv[1], ["minemap", *sys.argv[2:]]
+prof = cProfile.Profile(time.process_time)
+prof.enable()
+try:
+    runpy.run_module("minemap", run_name="__main__", alter_sys=True)
+except SystemExit:
+    pass
+finally:
+    prof.disable()
+    prof.dump_stats(out)
+"""
+
+
+def profile(tmp: Path, logs: Path, outdir: Path) -> None:
+    """cProfile (CPU time, one core) the cold import-clearance and the warm batch.
+
+    On one core the crossref engine runs in the profiled process instead of
+    forked workers, so its functions are in the profile.
+    """
     outdir.mkdir(parents=True, exist_ok=True)
     one_core = ["taskset", "-c", "0"] if shutil.which("taskset") else []
-    steps = [("cold_import_clearance", "records", [str(tmp / "releases.gpkg")]),
-             ("warm_import_clearance", "cold", [str(tmp / "week.gpkg")])]
-    for name, base, sources in steps:
-        store = tmp / f"profile_{name}.gpkg"
-        shutil.copy(stores[base], store)
+    steps = [("cold_import_clearance", "store_records.gpkg",
+              ["import-clearance", str(tmp / "releases.gpkg")]),
+             ("warm_import_clearance", "store_cold.gpkg",
+              ["import-clearance", str(tmp / "week.gpkg")]),
+             ("warm_crossref_o", None, ["crossref", "-o", str(tmp / "profile_week.csv")])]
+    store = tmp / "profile_store.gpkg"
+    for name, base, args in steps:
+        if base:
+            shutil.copy(tmp / base, store)
+        (tmp / "profile_week.csv").unlink(missing_ok=True)
         prof = outdir / f"{name}.prof"
-        run(f"profile {name}", [sys.executable, "-m", "cProfile", "-o", str(prof), "-m",
-                                "minemap", "--store", str(store), "import-clearance", *sources],
-            logs / f"profile_{name}.log", prefix=one_core)
+        run(f"profile {name}", [sys.executable, "-c", _PROFILED, str(prof), "--store",
+                                str(store), *args], logs / f"profile_{name}.log", prefix=one_core)
         report_profile(prof)
-    prof = outdir / "warm_crossref_o.prof"
-    run("profile warm crossref -o", [sys.executable, "-m", "cProfile", "-o", str(prof), "-m",
-                                     "minemap", "--store", str(stores["warm"]), "crossref", "-o",
-                                     str(tmp / "profile_week.csv")],
-        logs / "profile_crossref.log", prefix=one_core)
-    report_profile(prof)
 
 
 def report_profile(prof: Path, top: int = 18) -> None:
@@ -232,6 +258,9 @@ def report_profile(prof: Path, top: int = 18) -> None:
         if "site-packages/" in short:
             short = short.split("site-packages/")[1]
         print(f"| `{func}` ({short}:{line}) | {tt:.2f} | {100 * tt / total:.1f} | {ct:.2f} |")
+    imports = sum(v[3] for k, v in stats.stats.items()  # type: ignore[attr-defined]
+                  if k[2] == "_find_and_load" and "importlib._bootstrap" in k[0])
+    print(f"\nimporting modules: {imports:.2f} s ({100 * imports / total:.0f} %)")
     # The minemap functions by cumulative time: which stage the time is under.
     ours = [kv for kv in stats.stats.items() if "/minemap/" in kv[0][0]]  # type: ignore
     ours.sort(key=lambda kv: kv[1][3], reverse=True)
@@ -250,7 +279,14 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, default=None, help="work here and keep the files")
     ap.add_argument("--profile", type=Path, default=None, metavar="DIR")
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
+    ap.add_argument("--profile-only", action="store_true",
+                    help="only --profile, with the files a run with --keep DIR left there")
     args = ap.parse_args()
+    if args.profile_only:
+        if not (args.keep and args.profile):
+            ap.error("--profile-only needs --keep DIR and --profile DIR")
+        profile(args.keep, args.keep / "logs", args.profile)
+        return
     n_rel = args.releases or 3 * args.fields
     with tempfile.TemporaryDirectory() as scratch:
         tmp = args.keep or Path(scratch)
@@ -263,8 +299,7 @@ def main() -> None:
               f" {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
         results = bench(tmp, logs, counts)
         if args.profile:
-            profile(tmp, logs, args.profile, results.pop("_stores"))
-        results.pop("_stores", None)
+            profile(tmp, logs, args.profile)
         results["load_after"] = os.getloadavg()[0]
         if args.json:
             args.json.write_text(json.dumps(results, indent=1, default=lambda o: asdict(o) if isinstance(o, Run) else str(o)))
@@ -290,15 +325,13 @@ def bench(tmp: Path, logs: Path, counts: dict[str, int]) -> dict:
     r["import_records"] = run("import-records", [*mm, *s, "import-records",
                                                  str(tmp / "fields.gpkg"), "--handover", "bench"],
                               logs / "import_records.log")
-    stores = {"records": tmp / "store_records.gpkg"}
-    shutil.copy(store, stores["records"])
+    shutil.copy(store, tmp / "store_records.gpkg")  # for --profile
     r["cold_import"] = run("cold import-clearance", [*mm, *s, "import-clearance",
                                                      str(tmp / "releases.gpkg")],
                            logs / "cold_import.log")
     r["cold_crossref"] = run("cold crossref -o", [*mm, *s, "crossref", "-o",
                                                   str(tmp / "cold.csv")], logs / "cold_crossref.log")
-    stores["cold"] = tmp / "store_cold.gpkg"
-    shutil.copy(store, stores["cold"])
+    shutil.copy(store, tmp / "store_cold.gpkg")
     r["check_cold"] = compare(tmp / "cold.csv", tmp / "a_cold.csv")
     r["crossref_again"] = run("crossref -o (materialised)", [*mm, *s, "crossref", "-o",
                                                              str(tmp / "again.csv")],
@@ -308,12 +341,10 @@ def bench(tmp: Path, logs: Path, counts: dict[str, int]) -> dict:
                            logs / "warm_import.log")
     r["warm_crossref"] = run("warm crossref -o", [*mm, *s, "crossref", "-o",
                                                   str(tmp / "week.csv")], logs / "warm_crossref.log")
-    stores["warm"] = store
     r["analyst_all"] = run("analyst (fields + releases + week)",
                            [*analyst, str(tmp / "releases.gpkg"), str(tmp / "week.gpkg"), "-o",
                             str(tmp / "a_all.csv")], logs / "analyst_all.log")
     r["check_warm"] = compare(tmp / "week.csv", tmp / "a_all.csv")
-    r["_stores"] = stores
     return r
 
 
