@@ -219,6 +219,100 @@ finally:
 """
 
 
+# Stage timers without a profiler's per-call overhead (which inflates per-row
+# Python several times over): a few functions of the pipeline are wrapped,
+# everywhere they are bound, with CPU and wall timers.  The times nest:
+# refresh_crossref includes crossref_minefields, read_layer and write_crossref.
+_STAGED = """
+import functools, json, sys, time, runpy
+import minemap.cli.main, minemap.imports, minemap.store.gpkg, minemap.crossref.refresh
+import minemap.crossref.engine, minemap.readers.gis, minemap.export.writers
+out, sys.argv = sys.argv[1], ["minemap", *sys.argv[2:]]
+STAGES = {
+    "read file (read_features: pyogrio, CRS)": ("minemap.readers.gis", "read_features"),
+    "validate releases": ("minemap.imports", "_releases_from_frame"),
+    "validate records": ("minemap.imports", "_records_from_frame"),
+    "write rows": ("minemap.store.gpkg:Store", "_write_layer"),
+    "crossref refresh": ("minemap.crossref.refresh", "refresh_crossref"),
+    "  affected fields": ("minemap.crossref.engine", "affected_fields"),
+    "  crossref engine": ("minemap.crossref.engine", "crossref_minefields"),
+    "  read layers": ("minemap.store.gpkg", "read_layer"),
+    "  write crossref": ("minemap.store.gpkg:Store", "write_crossref"),
+    "read crossref": ("minemap.store.gpkg:Store", "read_crossref"),
+    "write csv": ("minemap.export.writers", "write_table_csv"),
+}
+times = {k: [0.0, 0.0, 0] for k in STAGES}
+def timed(name, f):
+    @functools.wraps(f)
+    def wrapper(*a, **k):
+        c, w = time.process_time(), time.perf_counter()
+        try:
+            return f(*a, **k)
+        finally:
+            times[name][0] += time.process_time() - c
+            times[name][1] += time.perf_counter() - w
+            times[name][2] += 1
+    return wrapper
+import importlib
+for name, (where, attr) in STAGES.items():
+    mod, _, cls = where.partition(":")
+    try:
+        holder = getattr(importlib.import_module(mod), cls) if cls else importlib.import_module(mod)
+    except ImportError:
+        continue
+    orig = getattr(holder, attr, None)
+    if orig is None:
+        continue
+    new = timed(name, orig)
+    setattr(holder, attr, new)
+    for m in list(sys.modules.values()):  # names bound by "from x import f"
+        if getattr(m, "__name__", "").startswith("minemap") and getattr(m, attr, None) is orig:
+            setattr(m, attr, new)
+c0, w0 = time.process_time(), time.perf_counter()
+try:
+    runpy.run_module("minemap", run_name="__main__", alter_sys=True)
+except SystemExit:
+    pass
+finally:
+    times["whole command (after start-up)"] = [time.process_time() - c0,
+                                               time.perf_counter() - w0, 1]
+    with open(out, "w") as fh:
+        json.dump(times, fh)
+"""
+
+
+def stages(tmp: Path, logs: Path, outdir: Path) -> None:
+    """CPU seconds per pipeline stage, on one core, for the same steps as :func:`profile`."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    one_core = ["taskset", "-c", "0"] if shutil.which("taskset") else []
+    store = tmp / "stages_store.gpkg"
+    for name, base, args in _steps(tmp):
+        if base:
+            shutil.copy(tmp / base, store)
+        (tmp / "profile_week.csv").unlink(missing_ok=True)
+        res = outdir / f"{name}.stages.json"
+        r = run(f"stages {name}", [sys.executable, "-c", _STAGED, str(res), "--store",
+                                   str(store), *args], logs / f"stages_{name}.log",
+                prefix=one_core)
+        times = json.loads(res.read_text())
+        print(f"\n{name}: {r.cpu_s:.2f} s CPU in all, {r.wall_s:.2f} s wall (one core)")
+        print("| stage | CPU s | share of the process's CPU | calls |")
+        print("|---|---|---|---|")
+        for stage, (cpu, _, calls) in times.items():
+            if calls:
+                print(f"| {stage} | {cpu:.2f} | {100 * cpu / r.cpu_s:.0f} % | {calls} |")
+        rest = r.cpu_s - times["whole command (after start-up)"][0]
+        print(f"| interpreter start-up and imports | {rest:.2f} | {100 * rest / r.cpu_s:.0f} % | |")
+
+
+def _steps(tmp: Path) -> list[tuple[str, str | None, list[str]]]:
+    return [("cold_import_clearance", "store_records.gpkg",
+             ["import-clearance", str(tmp / "releases.gpkg")]),
+            ("warm_import_clearance", "store_cold.gpkg",
+             ["import-clearance", str(tmp / "week.gpkg")]),
+            ("warm_crossref_o", None, ["crossref", "-o", str(tmp / "profile_week.csv")])]
+
+
 def profile(tmp: Path, logs: Path, outdir: Path) -> None:
     """cProfile (CPU time, one core) the cold import-clearance and the warm batch.
 
@@ -227,13 +321,8 @@ def profile(tmp: Path, logs: Path, outdir: Path) -> None:
     """
     outdir.mkdir(parents=True, exist_ok=True)
     one_core = ["taskset", "-c", "0"] if shutil.which("taskset") else []
-    steps = [("cold_import_clearance", "store_records.gpkg",
-              ["import-clearance", str(tmp / "releases.gpkg")]),
-             ("warm_import_clearance", "store_cold.gpkg",
-              ["import-clearance", str(tmp / "week.gpkg")]),
-             ("warm_crossref_o", None, ["crossref", "-o", str(tmp / "profile_week.csv")])]
     store = tmp / "profile_store.gpkg"
-    for name, base, args in steps:
+    for name, base, args in _steps(tmp):
         if base:
             shutil.copy(tmp / base, store)
         (tmp / "profile_week.csv").unlink(missing_ok=True)
@@ -281,11 +370,15 @@ def main() -> None:
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
     ap.add_argument("--profile-only", action="store_true",
                     help="only --profile, with the files a run with --keep DIR left there")
+    ap.add_argument("--stages-only", action="store_true",
+                    help="with --profile-only: only the stage timers, not cProfile")
     args = ap.parse_args()
     if args.profile_only:
         if not (args.keep and args.profile):
             ap.error("--profile-only needs --keep DIR and --profile DIR")
-        profile(args.keep, args.keep / "logs", args.profile)
+        stages(args.keep, args.keep / "logs", args.profile)
+        if not args.stages_only:
+            profile(args.keep, args.keep / "logs", args.profile)
         return
     n_rel = args.releases or 3 * args.fields
     with tempfile.TemporaryDirectory() as scratch:
@@ -299,6 +392,7 @@ def main() -> None:
               f" {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
         results = bench(tmp, logs, counts)
         if args.profile:
+            stages(tmp, logs, args.profile)
             profile(tmp, logs, args.profile)
         results["load_after"] = os.getloadavg()[0]
         if args.json:
