@@ -17,7 +17,7 @@ process, exactly as a user would type them:
 
 Each run is timed by wall clock, with its CPU time (user + system, children
 included) and its peak memory: the largest resident set of any one process
-(``wait4``) and the peak of the summed PSS of the process and its children
+(``/usr/bin/time``) and the peak of the summed PSS of the process and its children
 (sampled every 50 ms), which counts forked workers' shared pages once.
 
 Usage::
@@ -27,9 +27,11 @@ Usage::
     .venv/bin/python benchmarks/bench_commands.py --fields 100000 --releases 300000
     .venv/bin/python benchmarks/bench_commands.py --fields 20000 --profile prof/
 
-``--profile DIR`` then profiles (cProfile, on one core so that the crossref
-engine runs in the profiled process) the cold ``import-clearance`` and the
-warm batch, writes ``DIR/*.prof`` and prints where the time goes.
+``--profile DIR`` then profiles (cProfile in CPU time, on one core so that the
+crossref engine runs in the profiled process) the cold ``import-clearance``
+and the warm batch, writes ``DIR/*.prof`` and prints where the time goes;
+``--keep WORK --profile DIR --profile-only`` profiles again what a run with
+``--keep WORK`` left.
 """
 
 from __future__ import annotations
@@ -110,10 +112,14 @@ def _tree(pid: int) -> list[int]:
 def run(what: str, cmd: list[str], log: Path, *, prefix: list[str] | None = None) -> Run:
     """Run ``cmd`` in a fresh process; its wall, CPU and peak memory."""
     peak = [0]
+    rss = log.with_suffix(".rss")
     with open(log, "w") as err, open(log.with_suffix(".out"), "w") as out:
         t = time.perf_counter()
-        proc = subprocess.Popen([*(prefix or []), *cmd], stdout=out, stderr=err, env=_env(),
-                                cwd=ROOT)
+        # /usr/bin/time reports the command's own peak RSS; wait4's would
+        # include this benchmark's, inherited across the fork before exec.
+        timer = ["/usr/bin/time", "-f", "%M", "-o", str(rss)] if Path("/usr/bin/time").exists() else []
+        proc = subprocess.Popen([*timer, *(prefix or []), *cmd], stdout=out, stderr=err,
+                                env=_env(), cwd=ROOT)
         stop = threading.Event()
 
         def sample() -> None:
@@ -129,7 +135,8 @@ def run(what: str, cmd: list[str], log: Path, *, prefix: list[str] | None = None
         sampler.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
     lines = len(log.read_text(errors="replace").splitlines())
-    r = Run(what, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
+    max_rss_kb = int(rss.read_text().split()[-1]) if rss.exists() else usage.ru_maxrss
+    r = Run(what, wall, usage.ru_utime + usage.ru_stime, max_rss_kb / 1024,
             peak[0] / 1024, proc.returncode, lines)
     if r.returncode != 0:
         raise SystemExit(f"{what} failed ({r.returncode}); see {log}:\n"
@@ -195,26 +202,134 @@ def _median_of(what: str, cmd: list[str], logs: Path, n: int = 5) -> Run:
     return min(runs, key=lambda r: abs(r.wall_s - statistics.median(x.wall_s for x in runs)))
 
 
-def profile(tmp: Path, logs: Path, outdir: Path, stores: dict[str, Path]) -> None:
-    """cProfile the cold import-clearance and the warm batch on one core."""
+# cProfile's default clock is the wall clock, which on a shared machine charges
+# other processes' time to whatever function was running; CPU time does not.
+_PROFILED = """
+import cProfile, runpy, sys, time
+out, sys.argv = sys.argv[1], ["minemap", *sys.argv[2:]]
+prof = cProfile.Profile(time.process_time)
+prof.enable()
+try:
+    runpy.run_module("minemap", run_name="__main__", alter_sys=True)
+except SystemExit:
+    pass
+finally:
+    prof.disable()
+    prof.dump_stats(out)
+"""
+
+
+# Stage timers without a profiler's per-call overhead (which inflates per-row
+# Python several times over): a few functions of the pipeline are wrapped,
+# everywhere they are bound, with CPU and wall timers.  The times nest:
+# refresh_crossref includes crossref_minefields, read_layer and write_crossref.
+_STAGED = """
+import functools, json, sys, time, runpy
+import minemap.cli.main, minemap.imports, minemap.store.gpkg, minemap.crossref.refresh
+import minemap.crossref.engine, minemap.readers.gis, minemap.export.writers
+out, sys.argv = sys.argv[1], ["minemap", *sys.argv[2:]]
+STAGES = {
+    "read file (read_features: pyogrio, CRS)": ("minemap.readers.gis", "read_features"),
+    "validate releases": ("minemap.imports", "_releases_from_frame"),
+    "validate records": ("minemap.imports", "_records_from_frame"),
+    "write rows": ("minemap.store.gpkg:Store", "_write_layer"),
+    "crossref refresh": ("minemap.crossref.refresh", "refresh_crossref"),
+    "  affected fields": ("minemap.crossref.engine", "affected_fields"),
+    "  crossref engine": ("minemap.crossref.engine", "crossref_minefields"),
+    "  read layers": ("minemap.store.gpkg", "read_layer"),
+    "  write crossref": ("minemap.store.gpkg:Store", "write_crossref"),
+    "read crossref": ("minemap.store.gpkg:Store", "read_crossref"),
+    "write csv": ("minemap.export.writers", "write_table_csv"),
+}
+times = {k: [0.0, 0.0, 0] for k in STAGES}
+def timed(name, f):
+    @functools.wraps(f)
+    def wrapper(*a, **k):
+        c, w = time.process_time(), time.perf_counter()
+        try:
+            return f(*a, **k)
+        finally:
+            times[name][0] += time.process_time() - c
+            times[name][1] += time.perf_counter() - w
+            times[name][2] += 1
+    return wrapper
+import importlib
+for name, (where, attr) in STAGES.items():
+    mod, _, cls = where.partition(":")
+    try:
+        holder = getattr(importlib.import_module(mod), cls) if cls else importlib.import_module(mod)
+    except ImportError:
+        continue
+    orig = getattr(holder, attr, None)
+    if orig is None:
+        continue
+    new = timed(name, orig)
+    setattr(holder, attr, new)
+    for m in list(sys.modules.values()):  # names bound by "from x import f"
+        if getattr(m, "__name__", "").startswith("minemap") and getattr(m, attr, None) is orig:
+            setattr(m, attr, new)
+c0, w0 = time.process_time(), time.perf_counter()
+try:
+    runpy.run_module("minemap", run_name="__main__", alter_sys=True)
+except SystemExit:
+    pass
+finally:
+    times["whole command (after start-up)"] = [time.process_time() - c0,
+                                               time.perf_counter() - w0, 1]
+    with open(out, "w") as fh:
+        json.dump(times, fh)
+"""
+
+
+def stages(tmp: Path, logs: Path, outdir: Path) -> None:
+    """CPU seconds per pipeline stage, on one core, for the same steps as :func:`profile`."""
     outdir.mkdir(parents=True, exist_ok=True)
     one_core = ["taskset", "-c", "0"] if shutil.which("taskset") else []
-    steps = [("cold_import_clearance", "records", [str(tmp / "releases.gpkg")]),
-             ("warm_import_clearance", "cold", [str(tmp / "week.gpkg")])]
-    for name, base, sources in steps:
-        store = tmp / f"profile_{name}.gpkg"
-        shutil.copy(stores[base], store)
+    store = tmp / "stages_store.gpkg"
+    for name, base, args in _steps(tmp):
+        if base:
+            shutil.copy(tmp / base, store)
+        (tmp / "profile_week.csv").unlink(missing_ok=True)
+        res = outdir / f"{name}.stages.json"
+        r = run(f"stages {name}", [sys.executable, "-c", _STAGED, str(res), "--store",
+                                   str(store), *args], logs / f"stages_{name}.log",
+                prefix=one_core)
+        times = json.loads(res.read_text())
+        print(f"\n{name}: {r.cpu_s:.2f} s CPU in all, {r.wall_s:.2f} s wall (one core)")
+        print("| stage | CPU s | share of the process's CPU | calls |")
+        print("|---|---|---|---|")
+        for stage, (cpu, _, calls) in times.items():
+            if calls:
+                print(f"| {stage} | {cpu:.2f} | {100 * cpu / r.cpu_s:.0f} % | {calls} |")
+        rest = r.cpu_s - times["whole command (after start-up)"][0]
+        print(f"| interpreter start-up and imports | {rest:.2f} | {100 * rest / r.cpu_s:.0f} % | |")
+
+
+def _steps(tmp: Path) -> list[tuple[str, str | None, list[str]]]:
+    return [("cold_import_clearance", "store_records.gpkg",
+             ["import-clearance", str(tmp / "releases.gpkg")]),
+            ("warm_import_clearance", "store_cold.gpkg",
+             ["import-clearance", str(tmp / "week.gpkg")]),
+            ("warm_crossref_o", None, ["crossref", "-o", str(tmp / "profile_week.csv")])]
+
+
+def profile(tmp: Path, logs: Path, outdir: Path) -> None:
+    """cProfile (CPU time, one core) the cold import-clearance and the warm batch.
+
+    On one core the crossref engine runs in the profiled process instead of
+    forked workers, so its functions are in the profile.
+    """
+    outdir.mkdir(parents=True, exist_ok=True)
+    one_core = ["taskset", "-c", "0"] if shutil.which("taskset") else []
+    store = tmp / "profile_store.gpkg"
+    for name, base, args in _steps(tmp):
+        if base:
+            shutil.copy(tmp / base, store)
+        (tmp / "profile_week.csv").unlink(missing_ok=True)
         prof = outdir / f"{name}.prof"
-        run(f"profile {name}", [sys.executable, "-m", "cProfile", "-o", str(prof), "-m",
-                                "minemap", "--store", str(store), "import-clearance", *sources],
-            logs / f"profile_{name}.log", prefix=one_core)
+        run(f"profile {name}", [sys.executable, "-c", _PROFILED, str(prof), "--store",
+                                str(store), *args], logs / f"profile_{name}.log", prefix=one_core)
         report_profile(prof)
-    prof = outdir / "warm_crossref_o.prof"
-    run("profile warm crossref -o", [sys.executable, "-m", "cProfile", "-o", str(prof), "-m",
-                                     "minemap", "--store", str(stores["warm"]), "crossref", "-o",
-                                     str(tmp / "profile_week.csv")],
-        logs / "profile_crossref.log", prefix=one_core)
-    report_profile(prof)
 
 
 def report_profile(prof: Path, top: int = 18) -> None:
@@ -232,6 +347,9 @@ def report_profile(prof: Path, top: int = 18) -> None:
         if "site-packages/" in short:
             short = short.split("site-packages/")[1]
         print(f"| `{func}` ({short}:{line}) | {tt:.2f} | {100 * tt / total:.1f} | {ct:.2f} |")
+    imports = sum(v[3] for k, v in stats.stats.items()  # type: ignore[attr-defined]
+                  if k[2] == "_find_and_load" and "importlib._bootstrap" in k[0])
+    print(f"\nimporting modules: {imports:.2f} s ({100 * imports / total:.0f} %)")
     # The minemap functions by cumulative time: which stage the time is under.
     ours = [kv for kv in stats.stats.items() if "/minemap/" in kv[0][0]]  # type: ignore
     ours.sort(key=lambda kv: kv[1][3], reverse=True)
@@ -250,7 +368,18 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, default=None, help="work here and keep the files")
     ap.add_argument("--profile", type=Path, default=None, metavar="DIR")
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
+    ap.add_argument("--profile-only", action="store_true",
+                    help="only --profile, with the files a run with --keep DIR left there")
+    ap.add_argument("--stages-only", action="store_true",
+                    help="with --profile-only: only the stage timers, not cProfile")
     args = ap.parse_args()
+    if args.profile_only:
+        if not (args.keep and args.profile):
+            ap.error("--profile-only needs --keep DIR and --profile DIR")
+        stages(args.keep, args.keep / "logs", args.profile)
+        if not args.stages_only:
+            profile(args.keep, args.keep / "logs", args.profile)
+        return
     n_rel = args.releases or 3 * args.fields
     with tempfile.TemporaryDirectory() as scratch:
         tmp = args.keep or Path(scratch)
@@ -263,8 +392,8 @@ def main() -> None:
               f" {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
         results = bench(tmp, logs, counts)
         if args.profile:
-            profile(tmp, logs, args.profile, results.pop("_stores"))
-        results.pop("_stores", None)
+            stages(tmp, logs, args.profile)
+            profile(tmp, logs, args.profile)
         results["load_after"] = os.getloadavg()[0]
         if args.json:
             args.json.write_text(json.dumps(results, indent=1, default=lambda o: asdict(o) if isinstance(o, Run) else str(o)))
@@ -290,15 +419,13 @@ def bench(tmp: Path, logs: Path, counts: dict[str, int]) -> dict:
     r["import_records"] = run("import-records", [*mm, *s, "import-records",
                                                  str(tmp / "fields.gpkg"), "--handover", "bench"],
                               logs / "import_records.log")
-    stores = {"records": tmp / "store_records.gpkg"}
-    shutil.copy(store, stores["records"])
+    shutil.copy(store, tmp / "store_records.gpkg")  # for --profile
     r["cold_import"] = run("cold import-clearance", [*mm, *s, "import-clearance",
                                                      str(tmp / "releases.gpkg")],
                            logs / "cold_import.log")
     r["cold_crossref"] = run("cold crossref -o", [*mm, *s, "crossref", "-o",
                                                   str(tmp / "cold.csv")], logs / "cold_crossref.log")
-    stores["cold"] = tmp / "store_cold.gpkg"
-    shutil.copy(store, stores["cold"])
+    shutil.copy(store, tmp / "store_cold.gpkg")
     r["check_cold"] = compare(tmp / "cold.csv", tmp / "a_cold.csv")
     r["crossref_again"] = run("crossref -o (materialised)", [*mm, *s, "crossref", "-o",
                                                              str(tmp / "again.csv")],
@@ -308,12 +435,10 @@ def bench(tmp: Path, logs: Path, counts: dict[str, int]) -> dict:
                            logs / "warm_import.log")
     r["warm_crossref"] = run("warm crossref -o", [*mm, *s, "crossref", "-o",
                                                   str(tmp / "week.csv")], logs / "warm_crossref.log")
-    stores["warm"] = store
     r["analyst_all"] = run("analyst (fields + releases + week)",
                            [*analyst, str(tmp / "releases.gpkg"), str(tmp / "week.gpkg"), "-o",
                             str(tmp / "a_all.csv")], logs / "analyst_all.log")
     r["check_warm"] = compare(tmp / "week.csv", tmp / "a_all.csv")
-    r["_stores"] = stores
     return r
 
 

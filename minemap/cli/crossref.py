@@ -34,7 +34,6 @@ def command(ctx, as_of, by, revision, records_revision, date_from, date_to, outp
     import pandas as pd
 
     from minemap.api import crossref
-    from minemap.cli.tables import print_table
 
     if output:
         _check_output(Path(output), overwrite=overwrite)  # before the work, not after
@@ -49,6 +48,8 @@ def command(ctx, as_of, by, revision, records_revision, date_from, date_to, outp
     if output:
         click.echo(f"wrote {len(table)} rows to {output}")
         return
+    from minemap.cli.tables import print_table  # rich's tables: only for the terminal
+
     plain = pd.DataFrame(table.drop(columns=["geometry"], errors="ignore"))
     title_note = ""
     if as_json:
