@@ -109,8 +109,7 @@ def minefield_table(
     else:
         releases = st.read("releases", revision=revision)
         items = st.read("items", revision=revision)
-        table = crossref_minefields(fields, releases, items, as_of=as_of,
-                                            progress=progress)
+        table = crossref_minefields(fields, releases, items, as_of=as_of, progress=progress)
     extra = [c for c in table.columns if c not in ("handover", "record_id")]
     base = fields.drop(columns=[c for c in extra if c in fields.columns])
     merged = base.merge(pd.DataFrame(table), on=["handover", "record_id"], how="left")
