@@ -216,7 +216,8 @@ def split_sentences(body: str) -> list[Sentence]:
         if current:
             chunks.append(" ".join(current))
         for chunk in chunks:
-            # A hyphen at a line end joins a word split over the break ("anti- tank").
+            # Lines are joined with a space; "anti-⏎personnel" becomes "anti- personnel",
+            # which the figures' grammar reads as one word.
             chunk = re.sub(r"[ \t]+", " ", chunk)
             start = 0
             for m in _SENTENCE_END.finditer(chunk):
