@@ -234,6 +234,13 @@ def test_hard_wrapped_text_with_headline_and_separate_sentences():
     ]
 
 
+def test_first_body_line_wrapped_mid_phrase_is_prose_not_a_headline():
+    text = ("date 2022-01-17 By Azernews\nDuring the operations in Aghdam and\nFuzuli, from "
+            "January 10 to 15, 14 anti-personnel mines were found.")
+    r = parse_report(text)
+    assert r["districts"] == ["Aghdam", "Fuzuli"] and r["found_ap"] == 14
+
+
 def test_a_count_of_2021_is_not_a_year():
     r = parse_report(one("14 AP mines, 1 AT mine and 2021 UXO"))
     assert r["found_uxo"] == 2021

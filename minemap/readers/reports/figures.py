@@ -43,9 +43,8 @@ _TOKEN = re.compile(rf"\d+(?:[.,{SPACES}]\d+)*|[^\W\d_]+|\S")
 #: Words before a number that make it a rounding ("Over 500 unexploded munitions").
 ROUNDING = frozenset({
     "over", "nearly", "almost", "about", "around", "approximately", "approx", "roughly",
-    "some", "~", "circa", "than", "upwards", "least", "to", "excess", "under",
+    "some", "~", "circa", "under",
 })
-# Two-word roundings end in "than", "to", "of", "least": only these.
 _ROUNDING_PAIRS = frozenset({
     ("more", "than"), ("less", "than"), ("fewer", "than"), ("up", "to"), ("close", "to"),
     ("at", "least"), ("upwards", "of"), ("excess", "of"),
@@ -179,7 +178,7 @@ def _rounding(toks: list[_Tok], i: int) -> str | None:
     prev2 = toks[i - 2].low if i >= 2 else ""
     if (prev2, prev) in _ROUNDING_PAIRS:
         return f"{toks[i - 2].text} {toks[i - 1].text}"
-    if prev in ROUNDING and prev not in ("than", "to", "least", "excess", "upwards"):
+    if prev in ROUNDING:
         return toks[i - 1].text
     return None
 

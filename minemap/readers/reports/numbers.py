@@ -14,7 +14,7 @@ import re
 from decimal import Decimal
 
 __all__ = [
-    "Unreadable", "SPACES", "DIGITS", "SMALL", "TENS", "NUMBER_WORDS",
+    "Unreadable", "SPACES", "SMALL", "TENS", "NUMBER_WORDS",
     "words_to_int", "count_from_digits", "hectares_from_digits",
 ]
 
@@ -26,9 +26,6 @@ class Unreadable(ValueError):
 # Thousands separators seen besides "," and ".": no-break, narrow no-break and thin spaces.
 SPACES = "\u00a0\u202f\u2009"
 _SEP = f"[.,{SPACES}]"
-#: A run of digits with separators; every separator is followed by a digit, so
-#: "2021, 51.8" is two numbers.  Bounded by the text, never backtracks far.
-DIGITS = re.compile(rf"\d+(?:{_SEP}\d+)*")
 
 SMALL: dict[str, int] = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,

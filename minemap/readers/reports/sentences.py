@@ -82,9 +82,17 @@ def _full_date(line: str) -> tuple[date, re.Match[str]] | None:
 def _is_prose(line: str, nxt: str) -> bool:
     """Whether a leading line is prose rather than a headline, byline or date."""
     words = len(line.split())
-    return words > 12 or (words >= 4 and bool(re.search(r"[.!?\"”]$", line.strip()))) or (
+    stripped = line.strip()
+    return words > 12 or (words >= 4 and bool(re.search(r"[.!?\"”]$", stripped))) or (
         words > 6 and nxt[:1].islower()
+    ) or (
+        # A line that stops mid-phrase is hard-wrapped prose, not a headline.
+        words >= 3 and bool(nxt) and bool(_MID_PHRASE.search(stripped))
     )
+
+
+_MID_PHRASE = re.compile(r"(?:[,;(\-]|\b(?:and|or|of|the|a|an|to|in|from|with|by|for|on|at))$",
+                         re.IGNORECASE)
 
 
 def find_dateline(text: str) -> tuple[Dateline | None, str, list[str]]:
@@ -216,7 +224,8 @@ def split_sentences(body: str) -> list[Sentence]:
         if current:
             chunks.append(" ".join(current))
         for chunk in chunks:
-            # A hyphen at a line end joins a word split over the break ("anti- tank").
+            # Lines are joined with a space; "anti-⏎personnel" becomes "anti- personnel",
+            # which the figures' grammar reads as one word.
             chunk = re.sub(r"[ \t]+", " ", chunk)
             start = 0
             for m in _SENTENCE_END.finditer(chunk):
