@@ -356,8 +356,8 @@ def _qml_colours(qml_text: str) -> dict[str | None, tuple[int, int, int]]:
 
 @pytest.mark.parametrize("attr", ["status", "outcome", "item_type"])
 def test_qml_categories_match_palette(attr):
-    qml = {"status": "status.qml", "outcome": "clearance.qml", "item_type": "items.qml"}[attr]
-    text = ex.read_style(qml)
+    layer = {"status": "minefields", "outcome": "clearance", "item_type": "items"}[attr]
+    text, _ = ex.style_for(layer, ["status"])
     assert DET.fromstring(text).find("renderer-v2").get("attr") == attr
     colours = _qml_colours(text)
     expected = dict(ex.CATEGORY_COLOURS[attr])
@@ -365,11 +365,22 @@ def test_qml_categories_match_palette(attr):
     assert colours == expected
 
 
-@pytest.mark.parametrize("layer", ["minefields", "incidents", "districts", "mine_rows"])
+@pytest.mark.parametrize("layer", ["minefields", "incidents", "districts", "mine_rows",
+                                   "remaining", "suspects"])
 def test_qml_single_styles_match_palette(layer):
     qml, attr = ex.style_for(layer, [])
     assert attr is None
-    assert _qml_colours(ex.read_style(qml)) == {None: ex.SINGLE_COLOURS[layer]}
+    assert _qml_colours(qml) == {None: ex.SINGLE_COLOURS[layer]}
+
+
+def test_no_status_colour_outside_fields():
+    """Items, clusters and other symbols never reuse a hazard-status colour (issue 16)."""
+    from minemap import styles
+
+    status = {c.lower() for c in styles.STATUS.values()}
+    others = [*styles.ITEM.values(), *styles.CLUSTER, styles.INCIDENT["fill"],
+              styles.SUSPECT["fill"], styles.REMAINING["fill"], styles.SHIFTED, styles.REVIEW]
+    assert not status & {c.lower() for c in others}
 
 
 # ---------------------------------------------------------------------- Shapefile
@@ -461,9 +472,10 @@ def test_kml_styles_and_escaping(tmp_path):
     ex.write({"minefields": gdf}, out)
     root = DET.parse(out).getroot()
     styles = {s.get("id"): s for s in root.iter(_kml_ns("Style"))}
-    # aabbggrr of the status colours, worked out by hand.
-    expected = {"minefields-not_started": "801c1ae3", "minefields-in_progress": "80007fff",
-                "minefields-released": "802ca033", "minefields-other": "809a3d6a"}
+    # aabbggrr of the palette's status colours (#d7191c, #fd8d3c, #1a9641; review
+    # #c51b8a), worked out by hand.
+    expected = {"minefields-not_started": "801c19d7", "minefields-in_progress": "803c8dfd",
+                "minefields-released": "8041961a", "minefields-other": "808a1bc5"}
     for sid, colour in expected.items():
         assert styles[sid].find(_kml_ns("PolyStyle")).find(_kml_ns("color")).text == colour
     placemarks = list(root.iter(_kml_ns("Placemark")))

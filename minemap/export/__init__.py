@@ -32,7 +32,6 @@ from minemap.export.qgis import (
     CATEGORY_COLOURS,
     OTHER_COLOUR,
     SINGLE_COLOURS,
-    read_style,
     style_for,
 )
 from minemap.export.rounding import decimals_for, round_table
@@ -45,7 +44,7 @@ __all__ = [
     "CATEGORY_COLOURS", "COUNT_COLUMNS", "FORMATS", "HXL_TAGS", "ID_COLUMNS", "LAYERS",
     "OTHER_COLOUR", "PROJECTED_FORMATS", "Projection", "SHAPEFILE_FIELD_NAMES",
     "SINGLE_COLOURS", "TABLE_FORMATS", "TEMP_PREFIX", "decimals_for", "hxl_tags",
-    "prepare_geometries", "projection_for", "read_style", "remove_stale_temporaries",
+    "prepare_geometries", "projection_for", "remove_stale_temporaries",
     "round_table", "shapefile_field_names", "style_for", "to_geojson_dict", "tp_table",
     "turning_points", "write", "write_table", "write_table_csv", "write_table_xlsx",
 ]

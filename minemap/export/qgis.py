@@ -1,94 +1,73 @@
 """QGIS default styles of exported layers, and the category colours KML shares with them.
 
-The QML files live in ``minemap/styles``; a GeoPackage export registers
-them in its ``layer_styles`` table (``useAsDefault=1``), which QGIS reads.
+Both come from :mod:`minemap.styles` (the palette and the one style map); a
+GeoPackage export registers the styles in its ``layer_styles`` table
+(``useAsDefault=1``), which QGIS reads.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 import pyogrio
 
-_STYLE_PACKAGE = "minemap"
+from minemap import styles as _styles
 
-# (tests check that both agree).  Values outside the known categories get
-# _OTHER, a conspicuous colour: an unexpected status must never be hidden.
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    h = hex_colour.lstrip("#")
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+# Derived from the one palette (minemap.styles), so that QGIS, KML, the web
+# map and the sheets agree.  Values outside the known categories get the
+# conspicuous REVIEW colour: an unexpected status must never be hidden.
 CATEGORY_COLOURS: dict[str, dict[str, tuple[int, int, int]]] = {
-    "status": {
-        "not_started": (227, 26, 28),
-        "in_progress": (255, 127, 0),
-        "released": (51, 160, 44),
-    },
-    "outcome": {
-        "cleared": (51, 160, 44),
-        "reduced": (178, 223, 138),
-        "cancelled": (166, 206, 227),
-    },
-    "item_type": {
-        "AP": (227, 26, 28),
-        "AT": (128, 0, 38),
-        "UXO": (255, 127, 0),
-    },
+    "status": {k: _rgb(v) for k, v in _styles.STATUS.items()},
+    "outcome": {k: _rgb(v) for k, v in _styles.OUTCOME.items()},
+    "item_type": {k: _rgb(v) for k, v in _styles.ITEM.items()},
 }
-OTHER_COLOUR: tuple[int, int, int] = (106, 61, 154)
+OTHER_COLOUR: tuple[int, int, int] = _rgb(_styles.REVIEW)
 SINGLE_COLOURS: dict[str, tuple[int, int, int]] = {
-    "minefields": (227, 26, 28),
-    "crossref": (227, 26, 28),
-    "incidents": (0, 0, 0),
-    "districts": (80, 80, 80),
-    "mine_rows": (227, 26, 28),
+    "minefields": _rgb(_styles.HISTORY["stroke"]),
+    "crossref": _rgb(_styles.HISTORY["stroke"]),
+    "incidents": _rgb(_styles.INCIDENT["fill"]),
+    "districts": _rgb(_styles.DISTRICT["stroke"]),
+    "mine_rows": _rgb(_styles.MINE_ROW["stroke"]),
+    "vertices": _rgb(_styles.VERTEX["stroke"]),
+    "remaining": _rgb(_styles.REMAINING["fill"]),
+    "suspects": _rgb(_styles.SUSPECT["fill"]),
 }
 
 
 def style_for(layer: str, columns: Iterable[str]) -> tuple[str, str | None]:
-    """The QML style file of a layer and the attribute it categorises on.
+    """The QGIS style (QML text) of a layer and the attribute it categorises on.
 
     Fields are coloured by ``status`` when the frame has it; minefields
-    without status get a single hazard style; releases are coloured by
-    ``outcome`` and items by ``item_type``.
+    without status get one neutral outline; releases are coloured by
+    ``outcome`` and items by ``item_type``.  The QML comes from
+    :func:`minemap.styles.qgis_style`, the one style map of store and exports.
 
     Returns
     -------
     tuple
-        ``(qml_file_name, attribute or None)``.
+        ``(qml_text, attribute or None)``.
     """
     columns = set(columns)
+    has_status = "status" in columns
+    qml, _ = _styles.qgis_style(layer, has_status=has_status)
     if layer in ("minefields", "crossref"):
-        if "status" in columns:
-            return "status.qml", "status"
-        return "minefields.qml", None
-    if layer == "clearance":
-        return "clearance.qml", "outcome"
-    if layer == "items":
-        return "items.qml", "item_type"
-    return f"{layer}.qml", None
-
-
-def read_style(name: str) -> str:
-    """The text of a QML file shipped in ``minemap/styles``."""
-    return (resources.files(_STYLE_PACKAGE) / "styles" / name).read_text(encoding="utf-8")
-
-
-def has_style(name: str) -> bool:
-    """Whether ``minemap/styles`` ships the QML file `name`."""
-    return (resources.files(_STYLE_PACKAGE) / "styles" / name).is_file()
+        return qml, "status" if has_status else None
+    return qml, {"clearance": "outcome", "releases": "outcome", "items": "item_type"}.get(layer)
 
 
 def _write_layer_styles(gpkg: Path, styles: list[tuple[str, str, str | None]]) -> None:
-    """Register QGIS default styles in the ``layer_styles`` table QGIS reads.
-
-    A layer without a shipped style (the turning-point ``vertices``) opens
-    with QGIS's default symbol.
-    """
+    """Register QGIS default styles in the ``layer_styles`` table QGIS reads."""
     rows = []
     now = pd.Timestamp.now(tz="UTC").floor("s")
     for layer, qml, attr in styles:
-        if not has_style(qml):
-            continue
         geom_col = pyogrio.read_info(gpkg, layer=layer)["geometry_name"] or "geom"
         what = f"coloured by {attr}" if attr else "single symbol"
         rows.append({
@@ -97,10 +76,10 @@ def _write_layer_styles(gpkg: Path, styles: list[tuple[str, str, str | None]]) -
             "f_table_name": layer,
             "f_geometry_column": geom_col,
             "styleName": layer,
-            "styleQML": read_style(qml),
+            "styleQML": qml,
             "styleSLD": "",
             "useAsDefault": True,
-            "description": f"minemap {layer}: {what} ({qml})",
+            "description": f"minemap {layer}: {what}",
             "owner": "",
             "ui": "",
             "update_time": now,
