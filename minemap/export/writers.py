@@ -883,12 +883,24 @@ def write_table_csv(table: pd.DataFrame, path: str | os.PathLike, *,
         raise UsageError(f"output directory does not exist: {path.parent}")
     if path.exists() and not overwrite:
         raise UsageError(f"{path} exists; pass --overwrite to replace it")
+    # Column by column: a column of one plain type needs no per-cell dispatch
+    # (the crossref table of 50,000 fields is 700,000 cells).
+    columns = [_csv_cells(table[c].tolist()) for c in table.columns]
     with _atomic_text(path) as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow([str(c) for c in table.columns])
-        for row in table.itertuples(index=False, name=None):
-            w.writerow(["" if v is None or (isinstance(v, float) and v != v) else _cell(v)
-                        for v in row])
+        w.writerows(zip(*columns))
+
+
+def _csv_cells(values: list) -> list[str]:
+    """The CSV cells of one column: '' for missing, else :func:`_cell`."""
+    if all(type(v) is float for v in values):
+        return ["" if v != v else str(v) for v in values]
+    if all(type(v) is int for v in values):
+        return [str(v) for v in values]
+    if all(type(v) is str for v in values):
+        return ["'" + v if v.startswith(_FORMULA_START) else v for v in values]
+    return ["" if v is None or (isinstance(v, float) and v != v) else _cell(v) for v in values]
 
 
 def _xml_text(s: str) -> str:
