@@ -196,3 +196,20 @@ def test_no_progress_when_stderr_is_not_a_terminal(tmp_path, cli):
     assert res.exit_code == 0 and res.stderr == ""
     res = cli("crossref", "-o", tmp_path / "x.csv")
     assert res.exit_code == 0 and res.stderr == ""
+
+
+def test_clearance_hint_names_the_kind_and_lists_them_all(tmp_path, cli):
+    # 23 releases in unknown districts: one warning each (a kind of its own).
+    feats = [feature({"report_id": f"R{i:02d}", "date": "2022-03-01", "outcome": "cleared",
+                      "district": "Atlantis"}, rect(300.0 * i, 0, 50, 50)) for i in range(23)]
+    src = write_geojson(tmp_path / "rel.geojson", feats)
+    res = cli("import-clearance", src)
+    assert res.exit_code == 0, res.output
+    assert len(_lines(res.stderr, "warning:")) == 20
+    more = _lines(res.stderr, "…")
+    assert more == [f"… and 3 more unknown district warnings; `minemap validate --kind clearance"
+                    f" --all {src}` lists them all"]
+    out = cli(*shlex.split(more[0].split("`")[1])[1:])
+    assert out.exit_code == 0
+    assert sorted(x.split("record ")[1].split(":")[0] for x in _lines(out.stderr, "warning:")) \
+        == [f"R{i:02d}" for i in range(23)]

@@ -63,7 +63,8 @@ def command(ctx, sources, kind, handover, handover_date, layer, crs, column_map,
     errors = [p for p in problems if p.severity == "error"]
     if warnings_file:
         n = write_warnings_csv(warnings_file, problems, overwrite=overwrite)
-        click.echo(f"wrote {n} warning(s) to {warnings_file}", err=True)
+        if not ctx.obj["quiet"]:
+            click.echo(f"wrote {n} warning(s) to {warnings_file}", err=True)
     if not ctx.obj["quiet"]:
         echo_warnings(problems, every=every, hint="`--all`")
     echo_problems(errors)  # every error, always: each one refuses the file
