@@ -40,21 +40,30 @@ COMMANDS: dict[str, str] = {
 #: checks that it matches each command's own help).  A command missing here
 #: is imported to get its help, which makes ``--help`` slow, not wrong.
 SHORT_HELP: dict[str, str] = {
-    "import-records": "Import minefield records (GIS files or traverse YAML/CSV) as a new revision.",
-    "import-clearance": "Import land-release polygons and found-item points.",
-    "import-report": "Import weekly report texts (or CSV) as period records.",
-    "import-districts": "Import district boundaries (names normalised); they replace the previous"
-                        " set.",
+    "import-records": "Import minefield records (GIS files or traverse YAML/CSV) as a new "
+                      "revision.",
+    "import-clearance": "Import land-release polygons and found-item points (every layer of a "
+                        "GeoPackage).",
+    "import-report": "Import weekly or monthly report texts (or CSV) as period records.",
+    "import-districts": "Import district boundaries (names normalised); they replace the previous "
+                        "set.",
     "import-incidents": "Import mine incident points (date, killed, injured, civilian).",
     "reports": "The weekly report periods in the store (with --reconcile: against the polygons).",
     "crossref": "Cross-reference records against land release, finds and reports.",
     "map": "Write the interactive map.",
-    "export": "Export layers to GeoJSON, GeoPackage, Shapefile, KML, GPX or CSV.",
+    "export": "Export layers to GeoJSON, GeoPackage, Shapefile, KML, GPX, CSV or XLSX.",
     "history": "Revisions, with what each added, changed and removed.",
+    "revert": "Make a new revision equal to revision N (for one handover, one kind, or the store).",
+    "upgrade-store": "Migrate a store written by an older minemap (keeps a backup of the old "
+                     "file).",
     "info": "What is in the store.",
-    "validate": "Run the import checks without writing; list every error; exit 1 if any is an"
-                " error.",
+    "copy-store": "Copy the store SRC, with its whole history, into the new store DST.",
+    "validate": "Run the import checks without writing; list every error; exit 1 if any is an "
+                "error.",
     "demo": "Build a store from sample_maps/ and write the map, crossref tables and exports.",
+    "offsets": "Systematic shift of each map and the datum-error check (DESIGN §13).",
+    "suspects": "Suspected hazard areas from finds and incidents outside every map (DESIGN §13).",
+    "sheet": "Write a printable map sheet: fields, releases, finds, grid, TP table.",
 }
 
 

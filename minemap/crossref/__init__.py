@@ -14,16 +14,38 @@ The house (DESIGN §4, ``docs/crossref.md``):
 * :mod:`.refresh` — keeping the stored crossref current (store-side).
 """
 
-from minemap.crossref.districts import (
-    DISTRICT_COLUMNS,
-    RECONCILE_COLUMNS,
-    crossref_districts,
-    reconcile_reports,
-)
-from minemap.crossref.handovers import crossref_handovers
-from minemap.crossref.minefields import affected_fields, crossref_minefields
-from minemap.crossref.status import minefield_status
-from minemap.crossref.timeline import TIMELINE_COLUMNS, status_timeline
+from __future__ import annotations
+
+import importlib
+
+# Imported on first use (PEP 562): ``import minemap`` and ``minemap --help``
+# must not pay for geopandas and shapely (tests/test_startup.py).
+_LAZY: dict[str, str] = {
+    "DISTRICT_COLUMNS": "minemap.crossref.districts",
+    "RECONCILE_COLUMNS": "minemap.crossref.districts",
+    "TIMELINE_COLUMNS": "minemap.crossref.timeline",
+    "affected_fields": "minemap.crossref.minefields",
+    "crossref_districts": "minemap.crossref.districts",
+    "crossref_handovers": "minemap.crossref.handovers",
+    "crossref_minefields": "minemap.crossref.minefields",
+    "minefield_status": "minemap.crossref.status",
+    "reconcile_reports": "minemap.crossref.districts",
+    "status_timeline": "minemap.crossref.timeline",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "DISTRICT_COLUMNS",

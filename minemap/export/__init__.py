@@ -15,36 +15,84 @@ receive frames that the caller has already queried and filtered and never
 recompute the science.
 """
 
-from minemap.export.common import (
-    COUNT_COLUMNS,
-    FORMATS,
-    ID_COLUMNS,
-    LAYERS,
-    TEMP_PREFIX,
-    remove_stale_temporaries,
-)
-from minemap.export.csv import HXL_TAGS, hxl_tags, write_table_csv
-from minemap.export.dispatch import PROJECTED_FORMATS, write
-from minemap.export.geojson import to_geojson_dict
-from minemap.export.geometry import prepare_geometries
-from minemap.export.projection import Projection, projection_for
-from minemap.export.qgis import (
-    CATEGORY_COLOURS,
-    OTHER_COLOUR,
-    SINGLE_COLOURS,
-    style_for,
-)
-from minemap.export.rounding import decimals_for, round_table
-from minemap.export.shapefile import SHAPEFILE_FIELD_NAMES, shapefile_field_names
-from minemap.export.tables import TABLE_FORMATS, write_table
-from minemap.export.vertices import tp_table, turning_points
-from minemap.export.xlsx import write_table_xlsx
+from __future__ import annotations
+
+import importlib
+
+# Imported on first use (PEP 562): ``import minemap`` and ``minemap --help``
+# must not pay for geopandas and shapely (tests/test_startup.py).
+_LAZY: dict[str, str] = {
+    "CATEGORY_COLOURS": "minemap.export.qgis",
+    "COUNT_COLUMNS": "minemap.export.common",
+    "FORMATS": "minemap.export.common",
+    "HXL_TAGS": "minemap.export.csv",
+    "ID_COLUMNS": "minemap.export.common",
+    "LAYERS": "minemap.export.common",
+    "OTHER_COLOUR": "minemap.export.qgis",
+    "PROJECTED_FORMATS": "minemap.export.dispatch",
+    "Projection": "minemap.export.projection",
+    "SHAPEFILE_FIELD_NAMES": "minemap.export.shapefile",
+    "SINGLE_COLOURS": "minemap.export.qgis",
+    "TABLE_FORMATS": "minemap.export.tables",
+    "TEMP_PREFIX": "minemap.export.common",
+    "decimals_for": "minemap.export.rounding",
+    "hxl_tags": "minemap.export.csv",
+    "prepare_geometries": "minemap.export.geometry",
+    "projection_for": "minemap.export.projection",
+    "remove_stale_temporaries": "minemap.export.common",
+    "round_table": "minemap.export.rounding",
+    "shapefile_field_names": "minemap.export.shapefile",
+    "style_for": "minemap.export.qgis",
+    "to_geojson_dict": "minemap.export.geojson",
+    "tp_table": "minemap.export.vertices",
+    "turning_points": "minemap.export.vertices",
+    "write": "minemap.export.dispatch",
+    "write_table": "minemap.export.tables",
+    "write_table_csv": "minemap.export.csv",
+    "write_table_xlsx": "minemap.export.xlsx",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
-    "CATEGORY_COLOURS", "COUNT_COLUMNS", "FORMATS", "HXL_TAGS", "ID_COLUMNS", "LAYERS",
-    "OTHER_COLOUR", "PROJECTED_FORMATS", "Projection", "SHAPEFILE_FIELD_NAMES",
-    "SINGLE_COLOURS", "TABLE_FORMATS", "TEMP_PREFIX", "decimals_for", "hxl_tags",
-    "prepare_geometries", "projection_for", "remove_stale_temporaries",
-    "round_table", "shapefile_field_names", "style_for", "to_geojson_dict", "tp_table",
-    "turning_points", "write", "write_table", "write_table_csv", "write_table_xlsx",
+    "CATEGORY_COLOURS",
+    "COUNT_COLUMNS",
+    "FORMATS",
+    "HXL_TAGS",
+    "ID_COLUMNS",
+    "LAYERS",
+    "OTHER_COLOUR",
+    "PROJECTED_FORMATS",
+    "Projection",
+    "SHAPEFILE_FIELD_NAMES",
+    "SINGLE_COLOURS",
+    "TABLE_FORMATS",
+    "TEMP_PREFIX",
+    "decimals_for",
+    "hxl_tags",
+    "prepare_geometries",
+    "projection_for",
+    "remove_stale_temporaries",
+    "round_table",
+    "shapefile_field_names",
+    "style_for",
+    "to_geojson_dict",
+    "tp_table",
+    "turning_points",
+    "write",
+    "write_table",
+    "write_table_csv",
+    "write_table_xlsx",
 ]
