@@ -409,10 +409,14 @@ class GeoPackageStore(StoreBackend):
     # -- connections ---------------------------------------------------------
 
     def _connect(self, *, writer: bool = False) -> sqlite3.Connection:
-        if not self.path.parent.exists():
-            raise UsageError(f"{self.path}: the store's folder does not exist")
-        if self.path.exists() and self.path.stat().st_size and not gpkg_schema.is_sqlite(
-                self.path):
+        try:
+            if not self.path.parent.exists():
+                raise UsageError(f"{self.path}: the store's folder does not exist")
+            foreign = (self.path.exists() and self.path.stat().st_size
+                       and not gpkg_schema.is_sqlite(self.path))
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot reach the store: {exc.strerror}") from None
+        if foreign:
             raise UsageError(f"{self.path}: not a minemap store (not a GeoPackage)")
         try:
             conn = sqlite3.connect(self.path, timeout=settings.lock_timeout_s,
