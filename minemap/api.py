@@ -57,6 +57,17 @@ def _require(st: Store) -> None:
         raise UsageError(f"{st.location}: the store is empty; import records first")
 
 
+def pin_revision(st: Store, revision: int | None) -> int:
+    """``revision``, or the store's latest now: every read of one command uses it.
+
+    Rows valid at a revision never change, so reading each layer at the
+    pinned revision gives one consistent snapshot even while an import
+    lands (issue 15 item 5).
+    """
+    with st.snapshot() as view:
+        return view.resolve_revision(revision)
+
+
 def minefield_table(
     store: Store | PathLike | None = None,
     *,
@@ -79,6 +90,7 @@ def minefield_table(
     _require(st)
     as_of = _as_of(as_of)
     latest = st.latest_revision()
+    revision = pin_revision(st, revision)
     fresh = (as_of is None and (revision is None or revision == latest)
              and (records_revision is None or records_revision == latest))
     if fresh and not geometry:
@@ -145,6 +157,8 @@ def crossref(
     if by not in ("minefield", "district", "handover"):
         raise UsageError(f"--by {by}: choose minefield, district or handover")
     st = open_store(store)
+    _require(st)
+    revision = pin_revision(st, revision)
     table = minefield_table(st, as_of=as_of, revision=revision,
                             records_revision=records_revision, progress=progress,
                             geometry=geometry or by != "minefield")
@@ -185,9 +199,11 @@ def reconcile(
     """Weekly reports beside the polygon hectares and item counts per period."""
     st = open_store(store)
     _require(st)
+    rev = pin_revision(st, None)
     return _engine.reconcile_reports(
-        st.read("releases"), st.read("items"), st.read("reports"),
-        districts=_none_if_empty(st.read("districts")), as_of=_as_of(as_of),
+        st.read("releases", revision=rev), st.read("items", revision=rev),
+        st.read("reports", revision=rev),
+        districts=_none_if_empty(st.read("districts", revision=rev)), as_of=_as_of(as_of),
     )
 
 
@@ -245,6 +261,7 @@ def layer_frame(
         raise UsageError(f"--status {status}: choose one of {', '.join(schema.STATUSES)}")
     st = open_store(store)
     _require(st)
+    revision = pin_revision(st, revision)
     district = _district_filter(district)
     as_of_s = _as_of(as_of)
     if layer in ("minefields", "crossref") or status is not None and layer == "minefields":
@@ -310,14 +327,16 @@ def export(
     """
     if isinstance(layers, str):
         layers = [layers]
+    st = open_store(store)
+    _require(st)
+    revision = pin_revision(st, revision)
     frames = {
-        layer: layer_frame(store, layer, district=district, handover=handover, status=status,
+        layer: layer_frame(st, layer, district=district, handover=handover, status=status,
                            as_of=as_of, revision=revision, bbox=bbox)
         for layer in layers
     }
     vertices = None
     if str(out).lower().endswith(".gpx"):
-        st = open_store(store)
         vertices = st.read("vertices", revision=revision)
     return _writers.write(
         frames, out, precision=precision, allow_coarse=allow_coarse, overwrite=overwrite,
@@ -336,6 +355,7 @@ def map_frames(
 
     st = open_store(store)
     _require(st)
+    revision = pin_revision(st, revision)
     as_of_s = _as_of(as_of)
     fields = minefield_table(st, as_of=as_of_s, revision=revision)
     releases = st.read("releases", revision=revision)
