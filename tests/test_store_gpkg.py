@@ -118,7 +118,7 @@ def test_minefields_carry_status_and_every_spatial_layer_is_styled(full_store):
 
 def _with_st_functions(conn):
     """A client with the GeoPackage ST_* functions, as GDAL and QGIS have them."""
-    gpkg_schema.register_functions(conn, writer=False)
+    gpkg_schema.register_functions(conn)
     return conn
 
 
@@ -184,15 +184,27 @@ def test_history_is_read_only_to_gdal_writes(full_store):
 
 
 def test_minemap_itself_only_closes_history_rows(full_store):
-    conn = sqlite3.connect(full_store, isolation_level=None)
-    gpkg_schema.register_functions(conn, writer=True)
+    """Without the guards (as in minemap's revision step) a row can only be closed, once."""
+    conn = _with_st_functions(sqlite3.connect(full_store, isolation_level=None))
     try:
-        with pytest.raises(sqlite3.DatabaseError, match="read-only"):
-            conn.execute("UPDATE history_minefields SET mines_total = 1 WHERE fid = 1")
-        with pytest.raises(sqlite3.DatabaseError, match="read-only"):
-            conn.execute("DELETE FROM history_minefields WHERE fid = 1")
+        conn.execute("BEGIN IMMEDIATE")
+        with gpkg_schema.lifted_guards(conn):
+            for sql in ("UPDATE history_minefields SET mines_total = 1 WHERE fid = 1",
+                        "UPDATE history_minefields SET rev_to = NULL WHERE fid = 1",
+                        "DELETE FROM history_minefields WHERE fid = 1",
+                        "UPDATE revisions SET kind = 'x'", "DELETE FROM revisions"):
+                with pytest.raises(sqlite3.DatabaseError, match="history is read-only"):
+                    conn.execute(sql)
+            conn.execute("UPDATE history_minefields SET rev_to = 9 WHERE fid = 1")
+            with pytest.raises(sqlite3.DatabaseError, match="history is read-only"):
+                conn.execute("UPDATE history_minefields SET rev_to = 10 WHERE fid = 1")
+        guards = conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'"
+                              " AND name LIKE '%guard%'").fetchone()[0]
+        conn.execute("ROLLBACK")
     finally:
         conn.close()
+    assert guards > 0  # put back before the transaction ends
+    assert Store(full_store).read("minefields", revision=3).shape[0] == 4
 
 
 # --------------------------------------------------------------------------- locks, journal

@@ -408,7 +408,7 @@ class GeoPackageStore(StoreBackend):
 
     # -- connections ---------------------------------------------------------
 
-    def _connect(self, *, writer: bool = False) -> sqlite3.Connection:
+    def _connect(self) -> sqlite3.Connection:
         try:
             if not self.path.parent.exists():
                 raise UsageError(f"{self.path}: the store's folder does not exist")
@@ -424,7 +424,7 @@ class GeoPackageStore(StoreBackend):
         except sqlite3.Error as exc:
             raise self._error(exc) from None
         try:
-            gpkg_schema.register_functions(conn, writer=writer)
+            gpkg_schema.register_functions(conn)
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
         except sqlite3.Error as exc:
@@ -543,7 +543,7 @@ class GeoPackageStore(StoreBackend):
     @contextmanager
     def transaction(self) -> Iterator[StoreWriter]:
         """An exclusive write transaction: all of it lands, or none of it."""
-        conn = self._connect(writer=True)
+        conn = self._connect()
         try:
             try:
                 self._begin(conn)
@@ -551,8 +551,9 @@ class GeoPackageStore(StoreBackend):
                     if self._check_version(conn, writing=True) == 0:
                         gpkg_schema.create_schema(conn)
                     writer = _Writer(conn, self.location)
-                    yield writer
-                    writer.finish()
+                    with gpkg_schema.lifted_guards(conn):
+                        yield writer
+                        writer.finish()
                 except BaseException:
                     # SQLite may already have rolled back (a full disk does).
                     if conn.in_transaction:
