@@ -23,6 +23,7 @@ from minemap.api import (
     render_map,
     reports,
     revert,
+    upgrade_store,
 )
 from minemap.imports import (
     import_clearance,
@@ -45,5 +46,5 @@ __all__ = [
     "history_diff", "import_clearance", "import_districts", "import_incidents", "import_records",
     "import_report", "layer_frame", "map_frames", "minefield_table", "open_store",
     "read_clearance", "read_districts", "read_incidents", "read_records", "reconcile",
-    "render_map", "reports", "revert", "settings", "validate", "__version__",
+    "render_map", "reports", "revert", "settings", "upgrade_store", "validate", "__version__",
 ]
