@@ -24,7 +24,7 @@ __version__ = "0.1.0"
 # must not pay for geopandas, pyproj and folium.
 _API = ("apply_offsets", "crossref", "export", "history_diff", "layer_frame", "map_frames",
         "minefield_table", "offsets", "open_store", "reconcile", "remaining", "render_map",
-        "reports", "revert", "sheet", "suspects")
+        "reports", "revert", "sheet", "suspects", "upgrade_store")
 _IMPORTS = ("import_clearance", "import_districts", "import_incidents", "import_records",
             "import_report", "read_clearance", "read_districts", "read_incidents",
             "read_records", "validate")
@@ -53,6 +53,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         revert,
         sheet,
         suspects,
+        upgrade_store,
     )
     from minemap.imports import (
         import_clearance,
@@ -101,7 +102,7 @@ __all__ = [  # noqa: RUF022 - grouped as above
     "DataError", "MinemapError", "Problem", "UsageError", "Store", "copy_store", "settings",
     "__version__", "apply_offsets", "crossref", "export", "history_diff", "layer_frame",
     "map_frames", "minefield_table", "offsets", "open_store", "reconcile", "remaining",
-    "render_map", "reports", "revert", "sheet", "suspects", "import_clearance",
+    "render_map", "reports", "revert", "sheet", "suspects", "upgrade_store", "import_clearance",
     "import_districts", "import_incidents", "import_records", "import_report",
     "read_clearance", "read_districts", "read_incidents", "read_records", "validate",
 ]

@@ -71,6 +71,17 @@ def _require(st: Store) -> None:
         raise UsageError(f"{st.location}: the store is empty; import records first")
 
 
+def pin_revision(st: Store, revision: int | None) -> int:
+    """``revision``, or the store's latest now: every read of one command uses it.
+
+    Rows valid at a revision never change, so reading each layer at the
+    pinned revision gives one consistent snapshot even while an import
+    lands (issue 15 item 5).
+    """
+    with st.snapshot() as view:
+        return view.resolve_revision(revision)
+
+
 def minefield_table(
     store: Store | PathLike | None = None,
     *,
@@ -93,6 +104,7 @@ def minefield_table(
     _require(st)
     as_of = _as_of(as_of)
     latest = st.latest_revision()
+    revision = pin_revision(st, revision)
     fresh = (as_of is None and (revision is None or revision == latest)
              and (records_revision is None or records_revision == latest))
     bounds = _none_if_empty(st.read("districts", revision=revision))
@@ -178,6 +190,8 @@ def crossref(
             raise UsageError("--as-of and --to differ: a period table's state is that at --to")
         as_of = period[1]
     st = open_store(store)
+    _require(st)
+    revision = pin_revision(st, revision)
     table = minefield_table(st, as_of=as_of, revision=revision,
                             records_revision=records_revision, progress=progress,
                             geometry=geometry or by != "minefield")
@@ -255,9 +269,11 @@ def reconcile(
     """Weekly reports beside the polygon hectares and item counts per period."""
     st = open_store(store)
     _require(st)
+    rev = pin_revision(st, None)
     return reconcile_reports(
-        st.read("releases"), st.read("items"), st.read("reports"),
-        districts=_none_if_empty(st.read("districts")), as_of=_as_of(as_of),
+        st.read("releases", revision=rev), st.read("items", revision=rev),
+        st.read("reports", revision=rev),
+        districts=_none_if_empty(st.read("districts", revision=rev)), as_of=_as_of(as_of),
     )
 
 
@@ -327,6 +343,7 @@ def layer_frame(
         raise UsageError(f"--status {status}: choose one of {', '.join(schema.STATUSES)}")
     st = open_store(store)
     _require(st)
+    revision = pin_revision(st, revision)
     if layer == "vertices":
         return _vertices_frame(st, district=district, handover=handover, status=status,
                                as_of=as_of, revision=revision, bbox=bbox)[0]
@@ -426,13 +443,14 @@ def export(
     if isinstance(layers, str):
         layers = [layers]
     st = open_store(store)
+    _require(st)
+    revision = pin_revision(st, revision)
     filters = dict(district=district, handover=handover, status=status, as_of=as_of,
                    revision=revision, bbox=bbox)
     frames = {}
     notes_warnings = []
     for layer in layers:
         if layer == "vertices":
-            _require(st)
             frames[layer], notes = _vertices_frame(st, **filters)
             if notes["from_ring"]:
                 notes_warnings.append(
@@ -551,6 +569,7 @@ def map_frames(
 
     st = open_store(store)
     _require(st)
+    revision = pin_revision(st, revision)
     as_of_s = _as_of(as_of)
     fields = minefield_table(st, as_of=as_of_s, revision=revision)
     releases = st.read("releases", revision=revision)

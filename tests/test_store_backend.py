@@ -130,3 +130,37 @@ def test_only_the_store_speaks_sql():
             offenders.append(f"{rel}: imports sqlite3")
         offenders += _sql_calls(path)
     assert offenders == []
+
+
+def test_an_export_during_an_import_reads_one_revision(tmp_path, store_path, monkeypatch):
+    """Fault test (issue 15 item 5): an import lands between two layers of one export."""
+    import pyogrio
+
+    import minemap.api as api
+    from tests.test_pipeline import _items, _releases
+
+    import_records([fields_file(tmp_path / "a.geojson", 3)], handover="h", store=store_path)
+    import_clearance([_releases(tmp_path / "r1.geojson", [
+        ("R1", 190, -10, 120, 120, "2022-01-10", "cleared", {})]),
+        _items(tmp_path / "i1.geojson", [("I1", 250, 50, "AP", "2022-01-10", "R1")])],
+        store=store_path)
+    real = api.layer_frame
+    landed = []
+
+    def layer_then_import(*args, **kwargs):
+        frame = real(*args, **kwargs)
+        if not landed:  # another GIS officer's import lands now
+            landed.append(import_clearance([
+                _releases(tmp_path / "r2.geojson", [
+                    ("R2", 400, 0, 50, 100, "2022-02-01", "reduced", {})]),
+                _items(tmp_path / "i2.geojson", [("I2", 420, 10, "AT", "2022-02-01", "R2")])],
+                store=store_path)[0].revision)
+        return frame
+
+    monkeypatch.setattr(api, "layer_frame", layer_then_import)
+    out = tmp_path / "both.gpkg"
+    api.export(out, store=store_path, layers=["clearance", "items", "minefields"])
+    assert landed == [3]
+    assert list(pyogrio.read_dataframe(out, layer="clearance").report_id) == ["R1"]
+    assert list(pyogrio.read_dataframe(out, layer="items").item_id) == ["I1"]
+    assert Store(store_path).latest_revision() == 3

@@ -18,17 +18,19 @@ def command(ctx, as_json):
     if not store.exists():
         click.echo(f"{store.location}: no store yet (it is created by the first import)")
         return
-    counts = store.counts()
-    handovers = store.handovers()
-    rev = store.latest_revision()
+    # One snapshot: the counts, handovers and fields all describe one revision.
+    with store.snapshot() as view:
+        rev = view.latest_revision()
+        counts = view.counts()
+        handovers = view.handovers()
+        fields = view.read("minefields") if counts["minefields"] else None
     if as_json:
-        click.echo(json.dumps({"store": str(store.location), "revision": rev, "layers": counts,
+        click.echo(json.dumps({"store": store.location, "revision": rev, "layers": counts,
                                "handovers": handovers.to_dict(orient="records")}, indent=2))
         return
     click.echo(f"store {store.location}, revision {rev}")
     for layer, n in counts.items():
         click.echo(f"  {layer:<10} {n:>8}")
-    fields = store.read("minefields") if counts["minefields"] else None
     for _, h in handovers.iterrows():
         sub = fields[fields["handover"] == h.handover] if fields is not None else []
         mines = int(sub["mines_total"].sum()) if len(sub) else 0

@@ -1,27 +1,22 @@
 """The GeoPackage store backend: one file with revisioned layers (DESIGN §4, §10).
 
-Layout
-------
-Every imported kind has a ``<layer>_versions`` feature (or attribute) table
-holding every version of every row ever imported, with ``rev_from`` (the
-revision that added it) and ``rev_to`` (the revision that replaced or
-removed it; NULL while current).  Rows are never deleted and their data is
-never updated: a revision only closes the validity of the rows it replaces.
-A view named after the layer (``minefields``, ``releases``, …) shows the
-current rows and is registered in ``gpkg_contents``, so QGIS and ``ogrinfo``
-open it as an ordinary layer.
-
-``revisions`` lists every import (sources, sha256, options, CRS and
-transformation, ids added/changed/removed).  ``crossref_current`` holds the
-materialised cross-reference of the latest revision.
+Every imported kind has a ``history_<layer>`` table holding every version of
+every row ever imported, valid from ``rev_from`` until ``rev_to`` (NULL while
+current); a view under the layer's plain name shows the current rows.  Rows
+are never deleted and their data is never updated: a revision only closes
+the validity of the rows it replaces.  The tables, views, indexes, styles and
+triggers are described in :mod:`minemap.store.gpkg_schema`.
 
 Atomicity and serialisation come from SQLite: an import runs in one
 ``BEGIN IMMEDIATE`` transaction (which also takes the write lock, so
-concurrent imports queue and both land), and a killed import leaves the
-rollback journal that SQLite replays on the next open.
+concurrent imports queue and all land; a lock held by another program is
+waited for at most ``settings.lock_timeout_s``), and a killed import leaves
+the rollback journal that SQLite replays on the next open.  Reads go through
+a view pinned at a revision, so they take no lock and never tear.
 
-This module (with :mod:`minemap.store.gpkg_schema`) is the only one that
-speaks SQL to a GeoPackage.
+This module (with :mod:`minemap.store.gpkg_schema` and
+:mod:`minemap.store.gpkg_upgrade`) is the only one that speaks SQL to a
+GeoPackage.
 """
 
 from __future__ import annotations
@@ -425,11 +420,15 @@ class GeoPackageStore(StoreBackend):
 
     # -- connections ---------------------------------------------------------
 
-    def _connect(self, *, writer: bool = False) -> sqlite3.Connection:
-        if not self.path.parent.exists():
-            raise UsageError(f"{self.path}: the store's folder does not exist")
-        if self.path.exists() and self.path.stat().st_size and not gpkg_schema.is_sqlite(
-                self.path):
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            if not self.path.parent.exists():
+                raise UsageError(f"{self.path}: the store's folder does not exist")
+            foreign = (self.path.exists() and self.path.stat().st_size
+                       and not gpkg_schema.is_sqlite(self.path))
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot reach the store: {exc.strerror}") from None
+        if foreign:
             raise UsageError(f"{self.path}: not a minemap store (not a GeoPackage)")
         try:
             conn = sqlite3.connect(self.path, timeout=settings.lock_timeout_s,
@@ -437,7 +436,7 @@ class GeoPackageStore(StoreBackend):
         except sqlite3.Error as exc:
             raise self._error(exc) from None
         try:
-            gpkg_schema.register_functions(conn, writer=writer)
+            gpkg_schema.register_functions(conn)
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
         except sqlite3.Error as exc:
@@ -556,7 +555,7 @@ class GeoPackageStore(StoreBackend):
     @contextmanager
     def transaction(self) -> Iterator[StoreWriter]:
         """An exclusive write transaction: all of it lands, or none of it."""
-        conn = self._connect(writer=True)
+        conn = self._connect()
         try:
             try:
                 self._begin(conn)
@@ -564,8 +563,9 @@ class GeoPackageStore(StoreBackend):
                     if self._check_version(conn, writing=True) == 0:
                         gpkg_schema.create_schema(conn)
                     writer = _Writer(conn, self.location)
-                    yield writer
-                    writer.finish()
+                    with gpkg_schema.lifted_guards(conn):
+                        yield writer
+                        writer.finish()
                 except BaseException:
                     # SQLite may already have rolled back (a full disk does).
                     if conn.in_transaction:

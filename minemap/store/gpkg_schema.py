@@ -17,12 +17,14 @@ Layout (minemap store schema 2)
 - ``gpkg_metadata``: one JSON document with the minemap schema version and the
   revision the crossref describes.
 
-Triggers refuse every write to history, to ``revisions``, to ``crossref`` and
-through the views, unless the connection is minemap's revision step: the
-function :data:`WRITER_FUNCTION` exists only on minemap's writing
-connections, and the triggers look for it in ``pragma_function_list``.  Even
-then a history row can only be closed (``rev_to`` set once), never changed or
-deleted.  Only :mod:`minemap.store.gpkg` calls this module.
+Guard triggers (named ``*_guard_*``) refuse every write to history, to
+``revisions`` and to ``crossref``, and INSTEAD OF triggers every write through
+the views.  minemap's revision step lifts the guards inside its own write
+transaction and puts them back before it commits (:func:`lifted_guards`), so
+no other connection ever sees them missing, and a killed import rolls back
+with them in place.  Even then, permanent triggers let a history row only be
+closed (``rev_to`` set once), never changed or deleted.  Only
+:mod:`minemap.store.gpkg` calls this module.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -45,14 +49,10 @@ USER_VERSION = 10400  # GeoPackage 1.4
 SCHEMA_VERSION = 2
 METADATA_URI = "urn:minemap:store"
 
-#: Exists only on minemap's writing connections; the triggers look for it.
-WRITER_FUNCTION = "minemap_revision_step"
 READ_ONLY = "minemap store: history is read-only; import a revision instead"
 DERIVED = "minemap store: the crossref is computed by minemap; import a revision instead"
 
 _SQL_TYPES = {"str": "TEXT", "int": "INTEGER", "float": "REAL", "bool": "BOOLEAN"}
-_NOT_MINEMAP = (f"NOT EXISTS (SELECT 1 FROM pragma_function_list"
-                f" WHERE name = '{WRITER_FUNCTION}')")
 #: Crossref columns the ``minefields`` view shows beside each field.
 PROGRESS_COLUMNS = ("status", "released_ha", "released_pct", "cleared_ha", "cleared_pct",
                     "found_mines", "remaining_est", "last_release_date")
@@ -93,14 +93,12 @@ def _part(i: int):
     return f
 
 
-def register_functions(conn: sqlite3.Connection, *, writer: bool) -> None:
-    """The ``ST_*`` functions the R-tree triggers call; and, on a writer, the flag."""
+def register_functions(conn: sqlite3.Connection) -> None:
+    """The ``ST_*`` functions the GeoPackage R-tree triggers call."""
     conn.create_function("ST_IsEmpty", 1, lambda b: None if b is None else int(
         _envelope(b) is None), deterministic=True)
     for i, name in enumerate(("ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY")):
         conn.create_function(name, 1, _part(i), deterministic=True)
-    if writer:
-        conn.create_function(WRITER_FUNCTION, 0, lambda: 1, deterministic=True)
 
 
 # --------------------------------------------------------------------------- version
@@ -311,26 +309,44 @@ def _raise(message: str) -> str:
 
 def _guard_history(conn: sqlite3.Connection, table: str, columns: list[str], *,
                    closable: bool) -> None:
-    """Refuse other clients' writes; let minemap only close a row, once."""
-    conn.execute(f"CREATE TRIGGER {table}_ro_insert BEFORE INSERT ON {table}"
-                 f" WHEN {_NOT_MINEMAP} {_raise(READ_ONLY)}")
-    conn.execute(f"CREATE TRIGGER {table}_ro_delete BEFORE DELETE ON {table}"
+    """Guards against every write; beneath them, rows that can only be closed, once."""
+    for op in ("INSERT", "UPDATE", "DELETE"):
+        conn.execute(f"CREATE TRIGGER {table}_guard_{op.lower()} BEFORE {op} ON {table}"
+                     f" {_raise(READ_ONLY)}")
+    conn.execute(f"CREATE TRIGGER {table}_never_delete BEFORE DELETE ON {table}"
                  f" {_raise(READ_ONLY)}")
     if not closable:
-        conn.execute(f"CREATE TRIGGER {table}_ro_update BEFORE UPDATE ON {table}"
+        conn.execute(f"CREATE TRIGGER {table}_never_update BEFORE UPDATE ON {table}"
                      f" {_raise(READ_ONLY)}")
         return
     other = " OR ".join(f'NEW."{c}" IS NOT OLD."{c}"' for c in columns if c != "rev_to")
     conn.execute(
-        f"CREATE TRIGGER {table}_ro_update BEFORE UPDATE ON {table} WHEN {_NOT_MINEMAP}"
-        f" OR OLD.rev_to IS NOT NULL OR NEW.rev_to IS NULL OR {other} {_raise(READ_ONLY)}")
+        f"CREATE TRIGGER {table}_close_only BEFORE UPDATE ON {table} WHEN"
+        f" OLD.rev_to IS NOT NULL OR NEW.rev_to IS NULL OR {other} {_raise(READ_ONLY)}")
 
 
 def _guard_view(conn: sqlite3.Connection, view: str) -> None:
     # A view is not writable anyway; these make the refusal say why.
     for op in ("INSERT", "UPDATE", "DELETE"):
-        conn.execute(f"CREATE TRIGGER {view}_ro_{op.lower()} INSTEAD OF {op} ON {view}"
+        conn.execute(f"CREATE TRIGGER {view}_view_{op.lower()} INSTEAD OF {op} ON {view}"
                      f" {_raise(READ_ONLY)}")
+
+
+@contextmanager
+def lifted_guards(conn: sqlite3.Connection) -> Iterator[None]:
+    """Drop the guard triggers for minemap's revision step; put them back after.
+
+    Must run inside the write transaction: other connections see the guards
+    both before and after it commits, never the gap.  On an exception the
+    caller rolls back, which restores them too.
+    """
+    rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+                        r" AND name LIKE '%\_guard\_%' ESCAPE '\'").fetchall()
+    for name, _ in rows:
+        conn.execute(f'DROP TRIGGER "{name}"')
+    yield
+    for _, sql in rows:
+        conn.execute(sql)
 
 
 #: Columns of the ``crossref`` table after ``fid`` and ``geom``.
@@ -353,8 +369,8 @@ def _create_crossref(conn: sqlite3.Connection) -> None:
              "current minefields with their status, released and remaining (computed)")
     create_rtree(conn, "crossref")
     for op in ("INSERT", "UPDATE", "DELETE"):
-        conn.execute(f"CREATE TRIGGER crossref_ro_{op.lower()} BEFORE {op} ON crossref"
-                     f" WHEN {_NOT_MINEMAP} {_raise(DERIVED)}")
+        conn.execute(f"CREATE TRIGGER crossref_guard_{op.lower()} BEFORE {op} ON crossref"
+                     f" {_raise(DERIVED)}")
 
 
 def _create_minefields_view(conn: sqlite3.Connection) -> None:

@@ -81,40 +81,45 @@ def upgrade(store, *, backup: Path | None = None) -> Path | None:
 
 
 def _copy(*, old_path: Path, new_path: Path) -> None:
-    from minemap.store.gpkg import _Writer
-
     new = sqlite3.connect(new_path, isolation_level=None)
     try:
-        gpkg_schema.register_functions(new, writer=True)
+        gpkg_schema.register_functions(new)
         new.execute("ATTACH DATABASE ? AS v1", (str(old_path),))
         # Deferred: IMMEDIATE would also lock the attached old store, whose
         # write lock this upgrade already holds on another connection.
         new.execute("BEGIN")
         gpkg_schema.create_schema(new)
-        for name, spec in LAYERS.items():
-            cols = ["fid", *(["geom"] if spec.geometry_type else []), *spec.columns,
-                    "content_hash", "rev_from", "rev_to"]
-            names = ", ".join(f'"{c}"' for c in cols)
-            new.execute(f"INSERT INTO {gpkg_schema.history(name)} ({names})"
-                        f" SELECT {names} FROM v1.{name}_versions ORDER BY fid")
-        names = ", ".join(REVISION_COLUMNS)
-        new.execute(f"INSERT INTO revisions ({names}) SELECT {names} FROM v1.revisions"
-                    " ORDER BY revision")
-        cols = ", ".join(schema.CROSSREF_COLUMNS)
-        rows = new.execute(f"SELECT {cols} FROM v1.crossref_current ORDER BY fid").fetchall()
-        (state,) = new.execute("SELECT COALESCE(MAX(revision), 0) FROM v1.crossref_state"
-                               ).fetchone()
-        writer = _Writer(new, str(new_path))
-        writer.write_crossref(CrossrefUpdate(crossref_frame(rows), full=True), int(state))
-        # Styles someone saved in QGIS stay; minemap's own are written anew.
-        style_cols = ("f_table_catalog, f_table_schema, f_table_name, f_geometry_column,"
-                      " styleName, styleQML, styleSLD, useAsDefault, description, owner, ui")
-        new.execute(f"INSERT INTO layer_styles ({style_cols}) SELECT {style_cols} FROM"
-                    " v1.layer_styles WHERE description NOT LIKE 'minemap default style%'")
-        for name, spec in LAYERS.items():
-            if spec.geometry_type:
-                gpkg_schema.update_extent(new, name)
+        with gpkg_schema.lifted_guards(new):
+            _copy_rows(new, new_path)
         new.execute("COMMIT")
         new.execute("DETACH DATABASE v1")
     finally:
         new.close()
+
+
+def _copy_rows(new: sqlite3.Connection, new_path: Path) -> None:
+    from minemap.store.gpkg import _Writer
+
+    for name, spec in LAYERS.items():
+        cols = ["fid", *(["geom"] if spec.geometry_type else []), *spec.columns,
+                "content_hash", "rev_from", "rev_to"]
+        names = ", ".join(f'"{c}"' for c in cols)
+        new.execute(f"INSERT INTO {gpkg_schema.history(name)} ({names})"
+                    f" SELECT {names} FROM v1.{name}_versions ORDER BY fid")
+    names = ", ".join(REVISION_COLUMNS)
+    new.execute(f"INSERT INTO revisions ({names}) SELECT {names} FROM v1.revisions"
+                " ORDER BY revision")
+    cols = ", ".join(schema.CROSSREF_COLUMNS)
+    rows = new.execute(f"SELECT {cols} FROM v1.crossref_current ORDER BY fid").fetchall()
+    (state,) = new.execute("SELECT COALESCE(MAX(revision), 0) FROM v1.crossref_state"
+                           ).fetchone()
+    writer = _Writer(new, str(new_path))
+    writer.write_crossref(CrossrefUpdate(crossref_frame(rows), full=True), int(state))
+    # Styles someone saved in QGIS stay; minemap's own are written anew.
+    style_cols = ("f_table_catalog, f_table_schema, f_table_name, f_geometry_column,"
+                  " styleName, styleQML, styleSLD, useAsDefault, description, owner, ui")
+    new.execute(f"INSERT INTO layer_styles ({style_cols}) SELECT {style_cols} FROM"
+                " v1.layer_styles WHERE description NOT LIKE 'minemap default style%'")
+    for name, spec in LAYERS.items():
+        if spec.geometry_type:
+            gpkg_schema.update_extent(new, name)
