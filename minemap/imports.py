@@ -20,6 +20,7 @@ from minemap import settings
 from minemap._errors import DataError, Problem, UsageError, raise_for_problems
 from minemap.readers.gis import SourceFrame, read_source, ring_vertices
 from minemap.readers.result import ReadResult, Source
+from minemap.readers.spreadsheet_csv import vertex_rows_to_polygons
 from minemap.records import rules, schema
 from minemap.records import validate as v
 from minemap.records.vocabulary import Vocabulary, load_vocabulary
@@ -119,47 +120,10 @@ def _is_traverse(path: Path) -> bool:
 
 
 def _vertex_rows_to_polygons(sf: SourceFrame) -> tuple[SourceFrame, list[Problem]]:
-    """A lon/lat CSV of records: one row per vertex, grouped by ``record_id``.
-
-    The rows of a record, in file order (or by a ``vertex`` column), are its
-    perimeter; its fields come from its first row, and a later row that
-    repeats a field with another value is an error.
-    """
-    frame, renamed = rules.apply_aliases(sf.frame, ["record_id"])
-    if "record_id" not in frame or not len(frame):
-        return sf, []
-    problems: list[Problem] = []
-    ids = v.text(frame, "record_id")
-    order = pd.to_numeric(frame["vertex"], errors="coerce") if "vertex" in frame else None
-    attrs = [c for c in frame.columns
-             if c not in ("geometry", "_feature", "_raw", "_src_geom", "vertex")]
-    groups: dict[str, list[int]] = {}
-    for i, rid in enumerate(ids):
-        groups.setdefault(rid, []).append(i)
-    rows, geoms, src = [], [], []
-    all_ll = np.asarray(frame.geometry.values, dtype=object)
-    all_src = np.asarray(frame["_src_geom"].values, dtype=object)
-    for rid, idx in groups.items():
-        if order is not None:
-            idx = sorted(idx, key=lambda i: (order.iat[i], i))
-        first = frame.iloc[idx[0]]
-        for i in idx[1:]:
-            for c in attrs:
-                a, b = str(first[c]).strip(), str(frame.iloc[i][c]).strip()
-                if b and b not in ("nan", "None") and b != a:
-                    problems.append(Problem(sf.name, rid or f"feature {i + 1}",
-                                            f"{c} {b!r} on line {i + 2} differs from {a!r}"
-                                            f" on line {idx[0] + 2}"))
-        for target, pool in ((geoms, all_ll), (src, all_src)):
-            xy = shapely.get_coordinates(pool[idx])
-            target.append(shapely.Polygon(xy) if len(xy) >= 3 else shapely.Polygon())
-        row = first[attrs].to_dict()
-        row["_feature"] = int(first["_feature"])
-        row["_raw"] = "[" + ", ".join(frame["_raw"].iloc[i] for i in idx) + "]"
-        rows.append(row)
-    out = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms, crs="EPSG:4326")
-    out["_src_geom"] = np.array(src, dtype=object)
-    return SourceFrame(out, sf.name, sf.path, sf.source_crs, sf.transformation, [],
+    frame, problems, renamed = vertex_rows_to_polygons(sf.frame, sf.name)
+    if frame is sf.frame:
+        return sf, problems
+    return SourceFrame(frame, sf.name, sf.path, sf.source_crs, sf.transformation, [],
                        sf.sha256, {**renamed, **sf.columns}, sf.notes), problems
 
 

@@ -383,3 +383,25 @@ def test_gis_and_traverse_records_are_checked_by_the_same_rules(tmp_path):
                      if "mines_total" in p.message or "district" in p.message]
     assert strip == ["mines_total 2 is less than mines_ap + mines_at (5 + 0)",
                      "unknown district 'Atlantis'"]
+
+
+def test_sk42_csv_points_and_swapped_axes(tmp_path):
+    """--crs SK-42 for every reader: a CSV of incidents; easting/northing exchanged is named."""
+    from minemap import read_incidents
+
+    to_gk = Transformer.from_crs("EPSG:4326", "EPSG:28408", always_xy=True,
+                                 area_of_interest=AOI)
+    e, n = to_gk.transform(46.93, 39.98)
+    path = tmp_path / "inc.csv"
+    path.write_text(f"incident_id,date,killed,injured,x,y\nI-1,2022-01-02,1,0,{e:.2f},{n:.2f}\n")
+    rs = read_incidents([path], crs="SK-42")
+    assert rs.ok, _errors(rs)
+    p = rs.incidents.geometry.iloc[0]
+    assert (p.x, p.y) == pytest.approx((46.93, 39.98), abs=1e-7)
+    assert rs.sources[0].source_crs == "EPSG:28408"
+    swapped = tmp_path / "sw.csv"
+    swapped.write_text(f"incident_id,date,killed,injured,x,y\nI-1,2022-01-02,1,0,{n:.2f},{e:.2f}\n")
+    errors = _errors(read_incidents([swapped], crs="SK-42"))
+    assert errors == ["sw.csv: record I-1: coordinates look swapped (easting and northing"
+                      " exchanged): outside the area of interest as given, inside with the two"
+                      " axes swapped"]

@@ -18,11 +18,15 @@ import csv
 import io
 import re
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from minemap import settings
-from minemap._errors import DataError
+from minemap._errors import DataError, Problem
+from minemap.records import rules
+from minemap.records import validate as v
 
 _DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
 _INTEGER = re.compile(r"[+-]?\d+")
@@ -113,3 +117,55 @@ def read_csv_text(data: bytes, name: str) -> tuple[pd.DataFrame, list[str]]:
 def numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
     """A text column as floats (NaN where not a number)."""
     return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+
+
+def vertex_rows_to_polygons(frame: gpd.GeoDataFrame, name: str
+                            ) -> tuple[gpd.GeoDataFrame, list[Problem], dict[str, str]]:
+    """A lon/lat CSV of records: one row per vertex, grouped by ``record_id``.
+
+    The rows of a record, in file order (or by a ``vertex`` column), are its
+    perimeter; its fields come from its first row, and a later row that
+    repeats a field with another value is an error.
+
+    Returns
+    -------
+    (frame, problems, renamed)
+        One polygon per record (the input frame itself when it is not such a
+        file), with ``_src_geom`` built the same way from the source CRS.
+    """
+    original = frame
+    frame, renamed = rules.apply_aliases(frame, ["record_id"])
+    if "record_id" not in frame or not len(frame):
+        return original, [], {}
+    problems: list[Problem] = []
+    ids = v.text(frame, "record_id")
+    order = pd.to_numeric(frame["vertex"], errors="coerce") if "vertex" in frame else None
+    attrs = [c for c in frame.columns
+             if c not in ("geometry", "_feature", "_raw", "_src_geom", "vertex")]
+    groups: dict[str, list[int]] = {}
+    for i, rid in enumerate(ids):
+        groups.setdefault(rid, []).append(i)
+    rows, geoms, src = [], [], []
+    all_ll = np.asarray(frame.geometry.values, dtype=object)
+    all_src = np.asarray(frame["_src_geom"].values, dtype=object)
+    for rid, idx in groups.items():
+        if order is not None:
+            idx = sorted(idx, key=lambda i: (order.iat[i], i))
+        first = frame.iloc[idx[0]]
+        for i in idx[1:]:
+            for c in attrs:
+                a, b = str(first[c]).strip(), str(frame.iloc[i][c]).strip()
+                if b and b not in ("nan", "None") and b != a:
+                    problems.append(Problem(name, rid or f"feature {i + 1}",
+                                            f"{c} {b!r} on line {i + 2} differs from {a!r}"
+                                            f" on line {idx[0] + 2}"))
+        for target, pool in ((geoms, all_ll), (src, all_src)):
+            xy = shapely.get_coordinates(pool[idx])
+            target.append(shapely.Polygon(xy) if len(xy) >= 3 else shapely.Polygon())
+        row = first[attrs].to_dict()
+        row["_feature"] = int(first["_feature"])
+        row["_raw"] = "[" + ", ".join(frame["_raw"].iloc[i] for i in idx) + "]"
+        rows.append(row)
+    out = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms, crs="EPSG:4326")
+    out["_src_geom"] = np.array(src, dtype=object)
+    return out, problems, renamed

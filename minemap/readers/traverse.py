@@ -32,7 +32,6 @@ import datetime as dt
 import io
 import math
 import re
-import textwrap
 import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -42,7 +41,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-import yaml
 from pyproj import CRS, Geod, Proj, Transformer
 from pyproj.exceptions import CRSError
 
@@ -55,7 +53,14 @@ from minemap.geo.districts import normalise
 from minemap.geo.geometry import area_ha, orient, polygonal
 from minemap.readers import provenance
 from minemap.readers.result import ReadResult, Source
-from minemap.readers.safe_yaml import AliasError, LineMap, compose, convert, gc_paused
+from minemap.readers.safe_yaml import LineMap, gc_paused
+from minemap.readers.traverse_text import (
+    LEG_FIELDS,
+    REF_FIELDS,
+    ROW_FIELDS,
+    csv_items,
+    yaml_items,
+)
 from minemap.records import rules
 from minemap.records import schema as sc
 
@@ -68,9 +73,6 @@ _RECORD_FIELDS = {
     "mines_total", "mine_types", "reliability", "reference_point", "angle_unit", "north",
     "closed", "declination_deg", "direction_correction", "legs", "rows",
 }
-_LEG_FIELDS = {"bearing", "distance_m", "point", "label"}
-_ROW_FIELDS = {"from", "bearing", "distance_m", "mines", "type", "mine_type", "spacing_m"}
-_REF_FIELDS = {"crs", "easting", "northing", "zone", "lat", "lon", "mgrs"}
 _NORTHS = ("grid", "true", "magnetic")
 _MISSING = {"", "~", "null", "none"}
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
@@ -91,153 +93,6 @@ TraverseResult = ReadResult
 
 
 _Map = LineMap
-
-
-def _node_text(text: str, node: yaml.Node) -> str:
-    # Re-indent the first line so that dedent gives the item as it would be
-    # written on its own.
-    piece = " " * node.start_mark.column + text[node.start_mark.index:node.end_mark.index]
-    return textwrap.dedent(piece).rstrip() + "\n"
-
-
-def _yaml_items(text: str, name: str, problems: list[Problem]) -> list[tuple[object, str]]:
-    items: list[tuple[object, str]] = []
-    try:
-        docs = compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        problems.append(Problem(name, None, f"YAML syntax error{where}: {what}"))
-        return []
-    docs = [d for d in docs if not (isinstance(d, yaml.ScalarNode) and d.value == "")]
-    if not docs:
-        problems.append(Problem(name, None, "no traverse records in the file"))
-    seen: set[int] = set()
-    try:
-        for doc in docs:
-            if isinstance(doc, yaml.MappingNode):
-                raw = text if len(docs) == 1 else _node_text(text, doc)
-                items.append((convert(doc, seen), raw))
-            elif isinstance(doc, yaml.SequenceNode):
-                for node in doc.value:
-                    items.append((convert(node, seen), _node_text(text, node)))
-            else:
-                problems.append(Problem(
-                    name, None, f"line {doc.start_mark.line + 1}: expected a record "
-                    "(a mapping) or a list of records"))
-    except AliasError as exc:
-        # Refused before anything is expanded (a "billion laughs" stays small).
-        problems.append(Problem(name, None, str(exc)))
-        return []
-    return items
-
-
-_CSV_RECORD = {
-    "handover", "district", "laid_date", "mines_ap", "mines_at", "mines_total", "mine_types",
-    "reliability", "angle_unit", "north", "closed", "declination_deg", "direction_correction",
-    "crs", "easting", "northing", "zone", "lat", "lon", "mgrs",
-}
-_CSV_LINE = {"record_id", "kind", "bearing", "distance_m", "point", "label", "from", "mines",
-             "type", "mine_type", "spacing_m", "leg"}
-
-
-def _csv_items(text: str, name: str, problems: list[Problem]) -> list[tuple[object, str]]:
-    lines = text.splitlines(keepends=True)
-    if not lines:
-        problems.append(Problem(name, None, "empty CSV file"))
-        return []
-    head = lines[0]
-    delimiter = ";" if head.count(";") > head.count(",") else ","
-    reader = csv.reader(iter(lines), delimiter=delimiter)
-    header = [h.strip().lower() for h in next(reader)]
-    if len(header) > settings.max_columns:
-        problems.append(Problem(name, None, f"{len(header):,} columns is more than the"
-                                f" {settings.max_columns:,} a source may have"
-                                " (settings.max_columns)"))
-        return []
-    missing = [c for c in ("record_id", "bearing", "distance_m") if c not in header]
-    if missing:
-        problems.append(Problem(name, None, f"CSV header lacks {', '.join(missing)}"))
-        return []
-    unknown = [h for h in header if h and h not in _CSV_RECORD | _CSV_LINE]
-    if unknown:
-        problems.append(Problem(name, None, f"unknown CSV columns ignored: {', '.join(unknown)}",
-                                severity="warning"))
-    groups: dict[str, dict] = {}
-    last: str | None = None
-    done = 1
-    for values in reader:
-        start, done = done + 1, reader.line_num
-        if not any(v.strip() for v in values):
-            continue
-        row = {h: (values[i].strip() if i < len(values) else "") for i, h in enumerate(header)}
-        rid = row.get("record_id", "")
-        if not rid:
-            problems.append(Problem(name, None, f"line {start}: no record_id"))
-            continue
-        g = groups.get(rid)
-        if g is None:
-            g = groups[rid] = {"fields": {}, "legs": [], "rows": [], "first": start,
-                               "last": done, "lines": []}
-        elif last != rid:
-            problems.append(Problem(name, rid, f"line {start}: the record continues after "
-                                    "other records; keep a record's rows together"))
-        last = rid
-        g["last"] = done
-        g["lines"].append("".join(lines[start - 1:done]))
-        for f in _CSV_RECORD & row.keys():
-            v = row[f]
-            if not v:
-                continue
-            old = g["fields"].get(f)
-            if old is None:
-                g["fields"][f] = (v, start)
-            elif old[0] != v:
-                problems.append(Problem(name, rid, f"line {start}: {f} {v!r} differs from "
-                                        f"{old[0]!r} on line {old[1]}"))
-        kind = (row.get("kind") or "leg").lower()
-        if kind == "leg" and row.get("leg"):
-            g.setdefault("numbers", []).append((row["leg"], start))
-        if kind == "leg":
-            g["legs"].append(_Map({k: row[k] for k in _LEG_FIELDS & row.keys() if row[k]},
-                                  line=start))
-        elif kind == "row":
-            r = _Map({k: row[k] for k in _ROW_FIELDS & row.keys() if row[k]}, line=start)
-            g["rows"].append(r)
-        else:
-            problems.append(Problem(name, rid, f"line {start}: unknown kind {kind!r} "
-                                    "(use leg or row)"))
-    items: list[tuple[object, str]] = []
-    for rid, g in groups.items():
-        # A leg column, when filled in, must number the legs in file order:
-        # a sorted or shuffled spreadsheet would otherwise walk another shape.
-        numbers = g.get("numbers", [])
-        if numbers and [n for n, _ in numbers] != [str(i) for i in range(1, len(g["legs"]) + 1)]:
-            problems.append(Problem(name, rid, "leg numbers are not 1, 2, 3 … in line order "
-                                    f"(line {numbers[0][1]} onwards); sort the legs"))
-        f = {k: v for k, (v, _) in g["fields"].items()}
-        data = _Map({"record_id": rid}, line=g["first"])
-        for k in ("handover", "district", "laid_date", "reliability", "angle_unit", "north",
-                  "closed", "declination_deg", "direction_correction"):
-            if k in f:
-                data[k] = f[k]
-        mines = {short: f[k] for k, short in (("mines_ap", "ap"), ("mines_at", "at"),
-                                              ("mines_total", "total")) if k in f}
-        if mines:
-            data["mines"] = _Map(mines, line=g["first"])
-        if "mine_types" in f:
-            data["mine_types"] = [t.strip() for t in f["mine_types"].split(";") if t.strip()]
-        ref = {k: f[k] for k in _REF_FIELDS if k in f}
-        if ref:
-            data["reference_point"] = _Map(ref, line=g["first"])
-        data["legs"] = g["legs"]
-        if g["rows"]:
-            data["rows"] = g["rows"]
-        items.append((data, lines[0] + "".join(g["lines"])))
-    if not groups and not any(p.severity == "error" for p in problems):
-        problems.append(Problem(name, None, "no traverse records in the file"))
-    return items
 
 
 # --------------------------------------------------------------------------
@@ -566,7 +421,7 @@ def _parse_record(data: object, raw: str, index: int, ctx: _Ctx, attrs: dict) ->
             continue
         for key, ln in getattr(leg, "dups", []):
             ctx.error(name, f"field {key!r} given twice", i, ln)
-        for key in leg.keys() - _LEG_FIELDS:
+        for key in leg.keys() - LEG_FIELDS:
             ctx.warn(name, f"unknown leg field {key!r} ignored", i, lline)
         bearing = distance = None
         if _missing(leg.get("bearing")):
@@ -628,7 +483,7 @@ def _parse_record(data: object, raw: str, index: int, ctx: _Ctx, attrs: dict) ->
             if not isinstance(row, dict):
                 ctx.error(name, f"row {j}: must be a mapping", line=rline)
                 continue
-            for key in row.keys() - _ROW_FIELDS:
+            for key in row.keys() - ROW_FIELDS:
                 ctx.warn(name, f"row {j}: unknown field {key!r} ignored", line=rline)
             start = str(row.get("from", "")).strip()
             if _missing(row.get("from")):
@@ -676,7 +531,7 @@ def _parse_ref(ref: object, name: str, line: int | None, ctx: _Ctx) -> _Ref | No
         ctx.error(name, "reference_point uses x/y: give easting and northing (in Soviet "
                   "notation X is the northing)", line=line)
         return None
-    for key in ref.keys() - _REF_FIELDS:
+    for key in ref.keys() - REF_FIELDS:
         ctx.warn(name, f"unknown reference_point field {key!r} ignored", line=line)
     has = {k for k in ref if not _missing(ref[k])}
     kinds = [k for k, keys in (("mgrs", {"mgrs"}), ("lat/lon", {"lat", "lon"}),
@@ -1151,9 +1006,9 @@ def _read(
     del data
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):
-        items = _yaml_items(text, name, ctx.problems)
+        items = yaml_items(text, name, ctx.problems)
     elif suffix == ".csv":
-        items = _csv_items(text, name, ctx.problems)
+        items = csv_items(text, name, ctx.problems)
     else:
         ctx.error(None, "not a traverse file (use .yaml, .yml or .csv)")
         items = []
