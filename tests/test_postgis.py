@@ -464,3 +464,14 @@ def test_a_snapshot_sees_one_state_while_imports_land(pg_store, tmp_path):
     assert st.latest_revision() == 2 and len(st.read("minefields")) == 5
     assert st.read_crossref()[1] == 2
     assert len(st.read("minefields", where={"mines_ap": [np.int64(10)]})) == 5
+
+
+def test_an_import_refused_inside_its_transaction_leaves_nothing(pg_store, tmp_path):
+    import_records([fields_file(tmp_path / "a.geojson", 4)], handover="h", store=pg_store)
+    before = table_rows(pg_store)
+    # The removal rule refuses after the import has closed and written rows.
+    res = CliRunner().invoke(group, ["--store", pg_store, "import-records",
+                                     str(fields_file(tmp_path / "b.geojson", 1)),
+                                     "--handover", "h"])
+    assert res.exit_code == 1 and "would remove 3 of the 4 records" in res.output
+    assert table_rows(pg_store) == before
