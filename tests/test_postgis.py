@@ -475,3 +475,18 @@ def test_an_import_refused_inside_its_transaction_leaves_nothing(pg_store, tmp_p
                                      "--handover", "h"])
     assert res.exit_code == 1 and "would remove 3 of the 4 records" in res.output
     assert table_rows(pg_store) == before
+
+
+def test_an_import_waits_for_the_lock_then_says_so(pg_store, tmp_path, monkeypatch):
+    import minemap.store.postgis as backend
+
+    import_records([fields_file(tmp_path / "a.geojson", 2)], handover="h", store=pg_store)
+    monkeypatch.setattr(backend, "LOCK_TIMEOUT_S", 0.5)
+    with psycopg.connect(pg_store) as holder:  # another client inside an import
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", (backend.LOCK_KEY,))
+        res = CliRunner().invoke(group, ["--store", pg_store, "import-records",
+                                         str(fields_file(tmp_path / "b.geojson", 3)),
+                                         "--handover", "h"])
+    assert res.exit_code == 1
+    assert "held the store's lock for over 0.5 s; nothing was written" in res.output
+    assert Store(pg_store).latest_revision() == 1
