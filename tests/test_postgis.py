@@ -490,3 +490,10 @@ def test_an_import_waits_for_the_lock_then_says_so(pg_store, tmp_path, monkeypat
     assert res.exit_code == 1
     assert "held the store's lock for over 0.5 s; nothing was written" in res.output
     assert Store(pg_store).latest_revision() == 1
+
+
+def test_demo_refuses_a_database_that_holds_a_store(built, tmp_path):
+    _, url = built
+    res = CliRunner().invoke(group, ["--store", url, "demo", str(tmp_path / "out")])
+    assert res.exit_code == 2 and "holds a store; the demo builds a fresh store" in res.output
+    assert Store(url).latest_revision() == 8
