@@ -55,6 +55,7 @@ bench: $(VENV)/.installed-test browser
 	$(PY) benchmarks/bench_export.py
 	$(PY) benchmarks/bench_map.py
 	$(PY) benchmarks/bench_commands.py --fields $(BENCH_FIELDS)
+	$(PY) benchmarks/bench_postgis.py  # figures in docs/team.md
 
 samples: $(VENV)/.installed
 	$(PY) tools/make_sample_maps.py --out sample_maps

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from minemap._errors import UsageError
-from minemap.store import Store
+from minemap.store import Store, is_url
 
 
 def find_samples(samples: str | os.PathLike | None = None) -> Path:
@@ -49,13 +49,20 @@ def run_demo(
     src = find_samples(samples)
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
-    store_path = Path(store) if store else out / "minemap.gpkg"
-    if store_path.exists():
-        if not overwrite:
-            raise UsageError(f"{store_path} exists; the demo builds a fresh store"
-                             " (pass --overwrite to replace it)")
-        store_path.unlink()
-    st = Store(store_path)
+    if store and is_url(store):
+        # A database is never emptied by the demo: it must hold no store yet.
+        st = Store(str(store))
+        if st.exists() and st.latest_revision():
+            raise UsageError(f"{st.location} holds a store; the demo builds a fresh store"
+                             " (give an empty database)")
+    else:
+        store_path = Path(store) if store else out / "minemap.gpkg"
+        if store_path.exists():
+            if not overwrite:
+                raise UsageError(f"{store_path} exists; the demo builds a fresh store"
+                                 " (pass --overwrite to replace it)")
+            store_path.unlink()
+        st = Store(store_path)
     manifest = json.loads((src / "manifest.json").read_text())
     for step in manifest["steps"]:
         files = [src / s for s in step["sources"]]

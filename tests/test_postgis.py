@@ -464,3 +464,36 @@ def test_a_snapshot_sees_one_state_while_imports_land(pg_store, tmp_path):
     assert st.latest_revision() == 2 and len(st.read("minefields")) == 5
     assert st.read_crossref()[1] == 2
     assert len(st.read("minefields", where={"mines_ap": [np.int64(10)]})) == 5
+
+
+def test_an_import_refused_inside_its_transaction_leaves_nothing(pg_store, tmp_path):
+    import_records([fields_file(tmp_path / "a.geojson", 4)], handover="h", store=pg_store)
+    before = table_rows(pg_store)
+    # The removal rule refuses after the import has closed and written rows.
+    res = CliRunner().invoke(group, ["--store", pg_store, "import-records",
+                                     str(fields_file(tmp_path / "b.geojson", 1)),
+                                     "--handover", "h"])
+    assert res.exit_code == 1 and "would remove 3 of the 4 records" in res.output
+    assert table_rows(pg_store) == before
+
+
+def test_an_import_waits_for_the_lock_then_says_so(pg_store, tmp_path, monkeypatch):
+    import minemap.store.postgis as backend
+
+    import_records([fields_file(tmp_path / "a.geojson", 2)], handover="h", store=pg_store)
+    monkeypatch.setattr(backend, "LOCK_TIMEOUT_S", 0.5)
+    with psycopg.connect(pg_store) as holder:  # another client inside an import
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", (backend.LOCK_KEY,))
+        res = CliRunner().invoke(group, ["--store", pg_store, "import-records",
+                                         str(fields_file(tmp_path / "b.geojson", 3)),
+                                         "--handover", "h"])
+    assert res.exit_code == 1
+    assert "held the store's lock for over 0.5 s; nothing was written" in res.output
+    assert Store(pg_store).latest_revision() == 1
+
+
+def test_demo_refuses_a_database_that_holds_a_store(built, tmp_path):
+    _, url = built
+    res = CliRunner().invoke(group, ["--store", url, "demo", str(tmp_path / "out")])
+    assert res.exit_code == 2 and "holds a store; the demo builds a fresh store" in res.output
+    assert Store(url).latest_revision() == 8
