@@ -315,7 +315,8 @@ def test_roles_read_only_for_qgis_and_import_for_officers(pg_store, tmp_path):
 
 
 def test_qgis_finds_default_styles_for_the_views(pg_store, tmp_path):
-    from minemap.styles import LAYER_STYLES, qml
+    from minemap.store.postgis_schema import STYLED
+    from minemap.styles import qgis_style
 
     import_records([fields_file(tmp_path / "a.geojson", 2)], handover="h", store=pg_store)
     dbname = urlsplit(pg_store).path.lstrip("/")
@@ -329,11 +330,11 @@ def test_qgis_finds_default_styles_for_the_views(pg_store, tmp_path):
             "SELECT f_table_name FROM geometry_columns WHERE f_table_schema = 'minemap'"
             " AND f_table_name NOT LIKE '%%\\_versions'")}
     got = {name: (text, col) for name, text, col in rows}
-    assert set(got) == set(LAYER_STYLES) and set(got) <= views
-    for layer, name in LAYER_STYLES.items():
+    assert set(got) == set(STYLED) and set(got) <= views
+    for layer in STYLED:
         assert got[layer][1] == "geom"
         assert "<renderer-v2" in got[layer][0]
-        assert got[layer][0].count("<symbol ") == qml(name).count("<symbol ")
+        assert got[layer][0].count("<symbol ") == qgis_style(layer)[0].count("<symbol ")
     assert "status" in got["crossref"][0]
 
 
@@ -419,9 +420,19 @@ def test_copy_store_keeps_history_and_exports(built, new_db, tmp_path, direction
     a, b = Store(src), Store(dst)
     for rev in (2, 5):
         for layer in ("minefields", "items", "vertices"):
-            pd.testing.assert_frame_equal(pd.DataFrame(b.read(layer, revision=rev)),
-                                          pd.DataFrame(a.read(layer, revision=rev)))
-    pd.testing.assert_frame_equal(b.read_crossref()[0], a.read_crossref()[0])
+            # The same rows at each past revision (compared in key order: a
+            # backend lists rows in its own write order).
+            def rows(st, layer=layer, rev=rev):
+                frame = pd.DataFrame(st.read(layer, revision=rev))
+                from minemap.store.revisions import LAYERS
+
+                return frame.sort_values(list(LAYERS[layer].key)).reset_index(drop=True)
+
+            pd.testing.assert_frame_equal(rows(b), rows(a))
+    def crossref_rows(st):
+        return st.read_crossref()[0].sort_values(["handover", "record_id"]).reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(crossref_rows(b), crossref_rows(a))
     assert b.read_crossref()[1] == 8
     # The copy is a store like any other: re-importing a source is the same no-op,
     # a revised one the same change, in both.
@@ -460,7 +471,9 @@ def test_a_snapshot_sees_one_state_while_imports_land(pg_store, tmp_path):
         assert rev == 1 and len(table) == 2
         pd.testing.assert_frame_equal(table, before[0])
         assert list(view.handovers().handover) == ["h"]
-        assert view.counts() == {**dict.fromkeys(view.counts(), 0), "minefields": 2}
+        # Two rectangles: 2 records and their 2 × 4 turning points.
+        assert view.counts() == {**dict.fromkeys(view.counts(), 0), "minefields": 2,
+                                 "vertices": 8}
     assert st.latest_revision() == 2 and len(st.read("minefields")) == 5
     assert st.read_crossref()[1] == 2
     assert len(st.read("minefields", where={"mines_ap": [np.int64(10)]})) == 5
@@ -473,7 +486,7 @@ def test_an_import_refused_inside_its_transaction_leaves_nothing(pg_store, tmp_p
     res = CliRunner().invoke(group, ["--store", pg_store, "import-records",
                                      str(fields_file(tmp_path / "b.geojson", 1)),
                                      "--handover", "h"])
-    assert res.exit_code == 1 and "would remove 3 of the 4 records" in res.output
+    assert res.exit_code == 1 and "would remove 3 records of handover h" in res.output
     assert table_rows(pg_store) == before
 
 

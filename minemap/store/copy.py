@@ -131,8 +131,6 @@ def _replay(w: StoreWriter, record: dict, history: dict) -> None:
                      if spec.geometry_type else None)
             w.insert_rows(layer, coerce(pd.DataFrame(rows), spec), geoms,
                           book["content_hash"].to_numpy(dtype=object)[opened], rev)
-    if record["kind"] == "records":
-        w.set_handover(record["handover"], record["handover_date"], rev)
     w.add_revision({
         c: (json.dumps(record[c], sort_keys=c == "options") if c in JSON_REVISION_COLUMNS
             else record[c])

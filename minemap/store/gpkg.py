@@ -231,13 +231,13 @@ class _View(StoreView):
     def versions(self, layer: str) -> tuple[gpd.GeoDataFrame | pd.DataFrame, pd.DataFrame]:
         spec = LAYERS[layer]
         book_cols = ["content_hash", "rev_from", "rev_to"]
-        if not self._has(f"{layer}_versions"):
+        if not self._has(_hist(layer)):
             return layer_frame(layer, [], None), pd.DataFrame(columns=book_cols)
         names = ", ".join(f'"{c}"' for c in spec.columns)
         geom = "geom, " if spec.geometry_type else ""
         rows = self.conn.execute(
             f"SELECT {geom}{names}, rev_from, content_hash, COALESCE(rev_to, 0)"
-            f" FROM {layer}_versions ORDER BY fid").fetchall()
+            f" FROM {_hist(layer)} ORDER BY fid").fetchall()
         skip = 1 if spec.geometry_type else 0
         geoms = _decode([r[0] for r in rows]) if spec.geometry_type and rows else None
         book = pd.DataFrame([(r[-2], r[-3], r[-1]) for r in rows], columns=book_cols)
@@ -308,6 +308,9 @@ class _Writer(_View, StoreWriter):
         if handover is not None:
             sql += " AND handover = ?"
             params += (handover,)
+        # Key order (text compares byte-wise), then fid: an import's removals
+        # are listed in one order on every backend.
+        sql += f" ORDER BY {keycols}, fid"
         rows = self.conn.execute(sql, params).fetchall()
         return pd.DataFrame(rows, columns=["row_id", *spec.key, "content_hash"])
 

@@ -3,7 +3,7 @@
 The layout is the GeoPackage store's (:mod:`minemap.store.gpkg`), in the
 database schema ``minemap`` (:mod:`minemap.store.postgis_schema`): history
 tables ``<layer>_versions`` with ``rev_from``/``rev_to``, current-state
-views under the layers' plain names, ``revisions``, ``handovers`` and the
+views under the layers' plain names, ``revisions`` and the
 materialised crossref.  Geometries are EPSG:4326 with GiST indexes.  Every
 value is computed in Python by the same code as for the GeoPackage (areas
 stay geodesic); the database only keeps rows.
@@ -179,15 +179,6 @@ class _View(StoreView):
         ).fetchall()
         return [revision_record(dict(zip(REVISION_COLUMNS, row))) for row in rows]
 
-    def handovers(self) -> pd.DataFrame:
-        if not self._has("handovers"):
-            return pd.DataFrame(columns=["handover", "handover_date"])
-        # COLLATE "C": the byte order SQLite uses, whatever the database's locale.
-        rows = self.conn.execute(sql.SQL(
-            'SELECT handover, handover_date FROM {} ORDER BY handover_date COLLATE "C",'
-            ' handover COLLATE "C"').format(ident("handovers"))).fetchall()
-        return pd.DataFrame(rows, columns=["handover", "handover_date"])
-
     def count_rows(self, revision: int) -> dict[str, int]:
         out = {}
         for name in LAYERS:
@@ -239,21 +230,25 @@ def _typed(values: list, typ: str) -> list:
 class _Writer(_View, StoreWriter):
     """The primitives of an import, inside its locked transaction."""
 
-    def current_hashes(self, layer: str, *, handover: str | None = None) -> pd.DataFrame:
+    def current_hashes(self, layer: str, *, handover: str | None = None,
+                       revision: int | None = None) -> pd.DataFrame:
         spec = LAYERS[layer]
-        # The order of the GeoPackage's query plan (its key index when scoped
-        # to a handover, else its revision index), so that both backends list
-        # an import's removals in one order.
-        order = (sql.SQL(", ").join(
+        # Key order, byte-wise as SQLite compares text, so that both backends
+        # list an import's removals in one order.
+        order = sql.SQL(", ").join(
             sql.SQL('{} COLLATE "C"').format(sql.Identifier(k))
             if spec.columns[k] == "str" else sql.Identifier(k) for k in spec.key)
-            if handover is not None else sql.SQL("rev_from"))
-        query = sql.SQL("SELECT fid, {}, content_hash FROM {} WHERE rev_to IS NULL").format(
+        query = sql.SQL("SELECT fid, {}, content_hash FROM {} WHERE ").format(
             columns(spec.key), ident(f"{layer}_versions"))
         params: tuple = ()
+        if revision is None:
+            query += sql.SQL("rev_to IS NULL")
+        else:
+            query += sql.SQL("rev_from <= %s AND (rev_to IS NULL OR rev_to > %s)")
+            params = (revision, revision)
         if handover is not None:
             query += sql.SQL(" AND handover = %s")
-            params = (handover,)
+            params += (handover,)
         rows = self.conn.execute(query + sql.SQL(" ORDER BY {}, fid").format(order),
                                  params).fetchall()
         return pd.DataFrame(rows, columns=["row_id", *spec.key, "content_hash"])
@@ -291,13 +286,6 @@ class _Writer(_View, StoreWriter):
             ident("revisions"), columns(REVISION_COLUMNS),
             sql.SQL(", ").join(sql.Placeholder() * len(REVISION_COLUMNS))),
             [record[c] for c in REVISION_COLUMNS])
-
-    def set_handover(self, handover: str, handover_date: str, revision: int) -> None:
-        self.conn.execute(sql.SQL(
-            "INSERT INTO {t} AS h VALUES (%s, %s, %s) ON CONFLICT (handover) DO UPDATE SET"
-            " handover_date = COALESCE(NULLIF(excluded.handover_date, ''), h.handover_date),"
-            " revision = excluded.revision").format(t=ident("handovers")),
-            (handover, handover_date, revision))
 
     def write_crossref(self, update: CrossrefUpdate, revision: int) -> None:
         cols = list(schema.CROSSREF_COLUMNS)

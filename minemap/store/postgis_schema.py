@@ -5,7 +5,7 @@ backend's read and write logic stays readable.
 
 Everything lives in one PostgreSQL schema, ``minemap``: the same
 ``<layer>_versions`` history tables, current-state views, ``revisions``,
-``handovers`` and materialised crossref as the GeoPackage store
+and materialised crossref as the GeoPackage store
 (:mod:`minemap.store.gpkg_schema`), with geometries in EPSG:4326 and GiST
 indexes.  QGIS's default styles go in ``public.layer_styles``, where QGIS
 looks for them.
@@ -20,6 +20,10 @@ from minemap import styles
 from minemap._errors import UsageError
 from minemap.records import schema
 from minemap.store.revisions import _CROSSREF_REAL, LAYERS, REVISION_COLUMNS, LayerSpec
+
+#: The spatial views QGIS lists, each with a default style (the one style map).
+STYLED: tuple[str, ...] = (
+    *(name for name, spec in LAYERS.items() if spec.geometry_type), "crossref")
 
 #: The PostgreSQL schema that holds a store.
 SCHEMA = "minemap"
@@ -74,11 +78,7 @@ def ensure_schema(conn: psycopg.Connection, location: str) -> None:
                               for c in REVISION_COLUMNS[1:])
     conn.execute(sql.SQL("CREATE TABLE {} (revision integer PRIMARY KEY, {})").format(
         ident("revisions"), cols))
-    conn.execute(sql.SQL(
-        "CREATE TABLE {} (handover text PRIMARY KEY, handover_date text, revision integer)"
-    ).format(ident("handovers")))
     _guard(conn, "revisions", always=True)
-    _guard(conn, "handovers")
     for spec in LAYERS.values():
         _create_layer(conn, spec)
     xcols = sql.SQL(", ").join(
@@ -224,8 +224,8 @@ def _grant(conn: psycopg.Connection) -> None:
         conn.execute(sql.SQL("GRANT INSERT ON ALL TABLES IN SCHEMA {} TO {}").format(sch, w))
         conn.execute(sql.SQL("GRANT UPDATE (rev_to) ON {} TO {}").format(
             sql.SQL(", ").join(history), w))
-        conn.execute(sql.SQL("GRANT UPDATE, DELETE ON {}, {}, {} TO {}").format(
-            ident("handovers"), ident("crossref_current"), ident("crossref_state"), w))
+        conn.execute(sql.SQL("GRANT UPDATE, DELETE ON {}, {} TO {}").format(
+            ident("crossref_current"), ident("crossref_state"), w))
 
 
 def _create_styles(conn: psycopg.Connection) -> None:
@@ -250,7 +250,8 @@ def _create_styles(conn: psycopg.Connection) -> None:
             " f_geometry_column, stylename, styleqml, stylesld, useasdefault, description, type)"
             " VALUES (%s, %s, %s, 'geom', %s, XMLPARSE(DOCUMENT %s), NULL, true, %s, 'vector')",
             [(catalog, SCHEMA, layer, f"minemap {layer}", text,
-              f"minemap default style ({name})") for layer, name, text in styles.default_styles()],
+              f"minemap default style ({name})")
+             for layer, name, text in styles.default_styles(STYLED)],
         )
     roles = {r[0] for r in conn.execute(
         "SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)", ([READ_ROLE, WRITE_ROLE],))}
