@@ -226,20 +226,20 @@ finally:
 _STAGED = """
 import functools, json, sys, time, runpy
 import minemap.cli.main, minemap.imports, minemap.store.gpkg, minemap.crossref.refresh
-import minemap.crossref.engine, minemap.readers.gis, minemap.export.writers
+import minemap.crossref.minefields, minemap.readers.gis, minemap.records.rules, minemap.export.csv
 out, sys.argv = sys.argv[1], ["minemap", *sys.argv[2:]]
 STAGES = {
     "read file (read_features: pyogrio, CRS)": ("minemap.readers.gis", "read_features"),
-    "validate releases": ("minemap.imports", "_releases_from_frame"),
-    "validate records": ("minemap.imports", "_records_from_frame"),
-    "write rows": ("minemap.store.gpkg:Store", "_write_layer"),
+    "validate releases": ("minemap.records.rules", "releases"),
+    "validate records": ("minemap.records.rules", "records"),
+    "write rows": ("minemap.store.gpkg:_Writer", "insert_rows"),
     "crossref refresh": ("minemap.crossref.refresh", "refresh_crossref"),
-    "  affected fields": ("minemap.crossref.engine", "affected_fields"),
-    "  crossref engine": ("minemap.crossref.engine", "crossref_minefields"),
-    "  read layers": ("minemap.store.gpkg", "read_layer"),
-    "  write crossref": ("minemap.store.gpkg:Store", "write_crossref"),
-    "read crossref": ("minemap.store.gpkg:Store", "read_crossref"),
-    "write csv": ("minemap.export.writers", "write_table_csv"),
+    "  affected fields": ("minemap.crossref.minefields", "affected_fields"),
+    "  crossref engine": ("minemap.crossref.minefields", "crossref_minefields"),
+    "  read layers": ("minemap.store.gpkg:_View", "read_layer"),
+    "  write crossref": ("minemap.store.gpkg:_Writer", "write_crossref"),
+    "read crossref": ("minemap.store.gpkg:_View", "read_crossref"),
+    "write csv": ("minemap.export.csv", "write_table_csv"),
 }
 times = {k: [0.0, 0.0, 0] for k in STAGES}
 def timed(name, f):

@@ -38,7 +38,7 @@ import shapely.affinity
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from minemap.crossref.engine import affected_fields, crossref_minefields  # noqa: E402
+from minemap.crossref import affected_fields, crossref_minefields  # noqa: E402
 from minemap.geo.geometry import area_ha  # noqa: E402
 
 LON0, LON1, LAT0, LAT1 = 45.6, 47.5, 38.9, 40.5

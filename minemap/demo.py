@@ -130,7 +130,7 @@ def run_demo(
     path = out / "offsets.csv"
     write_table_csv(api.offsets(st), path, overwrite=overwrite)
     yield f"wrote {path}"
-    from minemap.export.writers import write
+    from minemap.export import write
 
     path = out / "suspects.geojson"
     for w in write({"suspects": api.suspects(st)}, path, overwrite=overwrite):

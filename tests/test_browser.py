@@ -214,7 +214,7 @@ def _export_polygon(pg, poly):
 
 
 def test_draw_and_export(browser, tmp_path):
-    from minemap.export.writers import to_geojson_dict
+    from minemap.export import to_geojson_dict
 
     fx = _fixture()
     mf = fx["minefields"].copy()

@@ -193,7 +193,9 @@ def test_no_progress_when_stderr_is_not_a_terminal(tmp_path, cli):
 
     src = fields_file(tmp_path / "f.geojson", 5)
     res = cli("import-records", src, "--handover", "h", "--handover-date", "2021-06-12")
-    assert res.exit_code == 0 and res.stderr == ""
+    # Only the column announcement (DESIGN §11), no progress bar.
+    assert res.exit_code == 0
+    assert [line for line in res.stderr.splitlines() if "←" not in line] == []
     res = cli("crossref", "-o", tmp_path / "x.csv")
     assert res.exit_code == 0 and res.stderr == ""
 

@@ -247,7 +247,7 @@ def test_rotation_is_estimated():
 
 def test_offset_outlines_show_the_moved_fields_without_changing_the_store(tmp_path, sk42_case):
     from minemap.accuracy import offset_outlines
-    from minemap.store.gpkg import Store
+    from minemap.store import Store
 
     true_ll, recorded, finds_ll = sk42_case
     store = _store_case(tmp_path, recorded, finds_ll)

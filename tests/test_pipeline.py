@@ -14,7 +14,7 @@ from pyproj import Geod
 
 import minemap
 from minemap import Store, import_clearance, import_records
-from minemap.crossref.engine import crossref_minefields
+from minemap.crossref import crossref_minefields
 from tests.conftest import feature, fields_file, rect, write_geojson
 
 GEOD = Geod(ellps="WGS84")

@@ -261,14 +261,14 @@ def test_history_is_read_only_in_the_database(pg_store, tmp_path):
     import_records([fields_file(tmp_path / "a.geojson", 3)], handover="h", store=pg_store)
     before = table_rows(pg_store)
     for statement in (
-        "UPDATE minemap.minefields_versions SET mines_ap = 1",
-        "UPDATE minemap.minefields_versions SET rev_to = 1",  # closing, outside an import
-        "DELETE FROM minemap.minefields_versions",
+        "UPDATE minemap.history_minefields SET mines_ap = 1",
+        "UPDATE minemap.history_minefields SET rev_to = 1",  # closing, outside an import
+        "DELETE FROM minemap.history_minefields",
         "UPDATE minemap.minefields SET mines_total = 0",  # through the current view
         "DELETE FROM minemap.crossref_current",
         "UPDATE minemap.revisions SET removed = '[]'",
         "DELETE FROM minemap.revisions",
-        "TRUNCATE minemap.minefields_versions",
+        "TRUNCATE minemap.history_minefields",
         "INSERT INTO minemap.revisions (revision) VALUES (99)",
         "INSERT INTO minemap.minefields (record_id, handover) VALUES ('X', 'h')",
     ):
@@ -276,7 +276,7 @@ def test_history_is_read_only_in_the_database(pg_store, tmp_path):
     # Even with minemap's own flag set, a history row's data never changes.
     assert HISTORY_MESSAGE in _refused(
         pg_store, "SELECT set_config('minemap.writer', 'on', false);"
-        " UPDATE minemap.minefields_versions SET mines_ap = 1")
+        " UPDATE minemap.history_minefields SET mines_ap = 1")
     assert table_rows(pg_store) == before
     # minemap's own revision step still closes and adds rows.
     res, _ = import_records([fields_file(tmp_path / "b.geojson", 3, ap=7)], handover="h",
@@ -300,7 +300,7 @@ def test_roles_read_only_for_qgis_and_import_for_officers(pg_store, tmp_path):
     with psycopg.connect(viewer) as conn:
         assert conn.execute("SELECT count(*) FROM minemap.crossref").fetchone() == (2,)
         assert conn.execute("SELECT count(*) FROM public.layer_styles").fetchone()[0] >= 7
-    for statement in ("UPDATE minemap.minefields_versions SET rev_to = 1",
+    for statement in ("UPDATE minemap.history_minefields SET rev_to = 1",
                       "INSERT INTO minemap.revisions (revision) VALUES (9)",
                       "DELETE FROM minemap.crossref_current"):
         assert "permission denied" in _refused(viewer, statement)
@@ -310,8 +310,8 @@ def test_roles_read_only_for_qgis_and_import_for_officers(pg_store, tmp_path):
         "--handover", "h")
     assert [r["revision"] for r in Store(viewer).revisions()] == [1, 2]
     assert Store(viewer).read_crossref()[1] == 2
-    assert "permission denied" in _refused(officer, "DELETE FROM minemap.minefields_versions")
-    assert HISTORY_MESSAGE in _refused(officer, "UPDATE minemap.minefields_versions SET rev_to = 2")
+    assert "permission denied" in _refused(officer, "DELETE FROM minemap.history_minefields")
+    assert HISTORY_MESSAGE in _refused(officer, "UPDATE minemap.history_minefields SET rev_to = 2")
 
 
 def test_qgis_finds_default_styles_for_the_views(pg_store, tmp_path):
@@ -328,7 +328,7 @@ def test_qgis_finds_default_styles_for_the_views(pg_store, tmp_path):
             " ORDER BY update_time DESC", (dbname,)).fetchall()
         views = {r[0] for r in conn.execute(
             "SELECT f_table_name FROM geometry_columns WHERE f_table_schema = 'minemap'"
-            " AND f_table_name NOT LIKE '%%\\_versions'")}
+            " AND f_table_name NOT LIKE 'history\\_%%'")}
     got = {name: (text, col) for name, text, col in rows}
     assert set(got) == set(STYLED) and set(got) <= views
     for layer in STYLED:

@@ -455,7 +455,7 @@ def test_export_geometry_is_full_and_display_contains_it(tmp_path, tol):
 
 
 def test_properties_match_export(tmp_path):
-    from minemap.export.writers import to_geojson_dict
+    from minemap.export import to_geojson_dict
 
     fx = build_fixture()
     mf = fx["minefields"]

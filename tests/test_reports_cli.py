@@ -46,7 +46,7 @@ def test_unstated_figures_are_null_in_json_and_in_the_store(tmp_path, store_path
     # The store itself holds NULL, not 0 (read with sqlite3, independently of minemap).
     with sqlite3.connect(store_path) as conn:
         stored = conn.execute(
-            "SELECT found_ap, found_at, found_uxo, cleared_ha FROM reports_versions"
+            "SELECT found_ap, found_at, found_uxo, cleared_ha FROM history_reports"
             " WHERE date_start = '2022-01-10' AND rev_to IS NULL").fetchall()
     assert stored == [(14, None, 112, None)]
     # Importing the same texts again changes nothing.

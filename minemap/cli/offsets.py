@@ -44,7 +44,7 @@ def command(ctx, handover, by, rotation, apply_, as_of, output, overwrite, as_js
     else:
         table = offsets(st, handover=handover, by=by, rotation=rotation, as_of=as_of)
     if output:
-        from minemap.export.writers import write_table_csv
+        from minemap.export import write_table_csv
 
         write_table_csv(table, output, overwrite=overwrite)
         click.echo(f"wrote {len(table)} rows to {output}")

@@ -93,7 +93,7 @@ def write_warnings_csv(path: str | Path, problems: Sequence[Problem], *,
     """
     import pandas as pd
 
-    from minemap.export.writers import write_table_csv
+    from minemap.export import write_table_csv
 
     rows = [(p.file, p.record, problem_kind(p),
              p.message if p.leg is None else f"leg {p.leg}: {p.message}")

@@ -33,7 +33,7 @@ def command(ctx, eps_m, min_items, as_of, revision, output, overwrite, as_json):
                      revision=revision)
     plain = areas.drop(columns="geometry")
     if output:
-        from minemap.export.writers import write
+        from minemap.export import write
 
         for w in write({"suspects": areas}, output, overwrite=overwrite):
             click.echo(f"warning: {w}", err=True)

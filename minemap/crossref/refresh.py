@@ -40,7 +40,7 @@ def refresh_crossref(view: StoreView, revision: int, touched: Touched) -> Crossr
         New rows for the fields recomputed, replacing those fields' rows and
         the rows of fields this revision removed.
     """
-    from minemap.crossref.engine import affected_fields, crossref_minefields
+    from minemap.crossref import affected_fields, crossref_minefields
 
     changes = view.changes("minefields", revision)
     closed = changes.loc[changes["change"] == "closed", _KEY]

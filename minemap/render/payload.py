@@ -29,7 +29,7 @@ from pyproj import Transformer
 
 from minemap import settings, styles
 from minemap._errors import DataError, Problem, UsageError
-from minemap.export.writers import prepare_geometries, to_geojson_dict
+from minemap.export import prepare_geometries, to_geojson_dict
 from minemap.geo import districts as _districts
 from minemap.geo.crs import utm_epsg
 from minemap.records.schema import OUTCOMES, STATUSES

@@ -2,7 +2,7 @@
 
 The layout is the GeoPackage store's (:mod:`minemap.store.gpkg`), in the
 database schema ``minemap`` (:mod:`minemap.store.postgis_schema`): history
-tables ``<layer>_versions`` with ``rev_from``/``rev_to``, current-state
+tables ``history_<layer>`` with ``rev_from``/``rev_to``, current-state
 views under the layers' plain names, ``revisions`` and the
 materialised crossref.  Geometries are EPSG:4326 with GiST indexes.  Every
 value is computed in Python by the same code as for the GeoPackage (areas
@@ -131,9 +131,9 @@ class _View(StoreView):
                 raise ValueError(f"{layer} has no column {col!r}")
         if bbox is not None and not spec.geometry_type:
             raise ValueError(f"{layer} has no geometry to filter by bbox")
-        if not self._has(f"{layer}_versions") or any(not v for _, v in conds):
+        if not self._has(f"history_{layer}") or any(not v for _, v in conds):
             return layer_frame(layer, [], None)
-        table = ident(f"{layer}_versions")
+        table = ident(f"history_{layer}")
         geom = sql.SQL("ST_AsBinary(v.geom), ") if spec.geometry_type else sql.SQL("")
         names = sql.SQL(", ").join(sql.SQL("v.{}").format(sql.Identifier(c))
                                    for c in spec.columns)
@@ -161,9 +161,9 @@ class _View(StoreView):
     def changes(self, layer: str, revision: int) -> pd.DataFrame:
         spec = LAYERS[layer]
         cols = [*spec.columns, "change"]
-        if not self._has(f"{layer}_versions"):
+        if not self._has(f"history_{layer}"):
             return pd.DataFrame(columns=cols)
-        table = ident(f"{layer}_versions")
+        table = ident(f"history_{layer}")
         rows = self.conn.execute(sql.SQL(
             "SELECT {n}, 'opened' FROM {t} WHERE rev_from = %s"
             " UNION ALL SELECT {n}, 'closed' FROM {t} WHERE rev_to = %s").format(
@@ -182,12 +182,12 @@ class _View(StoreView):
     def count_rows(self, revision: int) -> dict[str, int]:
         out = {}
         for name in LAYERS:
-            if not self._has(f"{name}_versions"):
+            if not self._has(f"history_{name}"):
                 out[name] = 0
                 continue
             (n,) = self.conn.execute(sql.SQL(
                 "SELECT COUNT(*) FROM {} WHERE rev_from <= %s AND (rev_to IS NULL OR rev_to > %s)"
-            ).format(ident(f"{name}_versions")), (revision, revision)).fetchone()
+            ).format(ident(f"history_{name}")), (revision, revision)).fetchone()
             out[name] = int(n)
         return out
 
@@ -203,13 +203,13 @@ class _View(StoreView):
 
     def versions(self, layer: str) -> tuple[gpd.GeoDataFrame | pd.DataFrame, pd.DataFrame]:
         spec = LAYERS[layer]
-        if not self._has(f"{layer}_versions"):
+        if not self._has(f"history_{layer}"):
             return layer_frame(layer, [], None), pd.DataFrame(
                 columns=["content_hash", "rev_from", "rev_to"])
         geom = sql.SQL("ST_AsBinary(geom), ") if spec.geometry_type else sql.SQL("")
         rows = self.conn.execute(sql.SQL(
             "SELECT {}{}, rev_from, content_hash, COALESCE(rev_to, 0) FROM {} ORDER BY fid"
-        ).format(geom, columns(spec.columns), ident(f"{layer}_versions"))).fetchall()
+        ).format(geom, columns(spec.columns), ident(f"history_{layer}"))).fetchall()
         skip = 1 if spec.geometry_type else 0
         geoms = _wkb([r[0] for r in rows]) if spec.geometry_type and rows else None
         frame = layer_frame(layer, [r[skip:-2] for r in rows], geoms)
@@ -239,7 +239,7 @@ class _Writer(_View, StoreWriter):
             sql.SQL('{} COLLATE "C"').format(sql.Identifier(k))
             if spec.columns[k] == "str" else sql.Identifier(k) for k in spec.key)
         query = sql.SQL("SELECT fid, {}, content_hash FROM {} WHERE ").format(
-            columns(spec.key), ident(f"{layer}_versions"))
+            columns(spec.key), ident(f"history_{layer}"))
         params: tuple = ()
         if revision is None:
             query += sql.SQL("rev_to IS NULL")
@@ -256,13 +256,13 @@ class _Writer(_View, StoreWriter):
     def geometries(self, layer: str, row_ids: Sequence[Any]) -> np.ndarray:
         found = dict(self.conn.execute(sql.SQL(
             "SELECT fid, ST_AsBinary(geom) FROM {} WHERE fid = ANY(%s)").format(
-                ident(f"{layer}_versions")), ([int(i) for i in row_ids],)).fetchall())
+                ident(f"history_{layer}")), ([int(i) for i in row_ids],)).fetchall())
         return _wkb([found[int(i)] for i in row_ids])
 
     def close_rows(self, layer: str, row_ids: Sequence[Any], revision: int) -> None:
         self.conn.execute(sql.SQL(
             "UPDATE {} SET rev_to = %s WHERE fid = ANY(%s) AND rev_to IS NULL").format(
-                ident(f"{layer}_versions")), (revision, [int(i) for i in row_ids]))
+                ident(f"history_{layer}")), (revision, [int(i) for i in row_ids]))
 
     def insert_rows(self, layer: str, values: pd.DataFrame, geometries: np.ndarray | None,
                     hashes: np.ndarray, revision: int) -> None:
@@ -272,7 +272,7 @@ class _Writer(_View, StoreWriter):
         if spec.geometry_type:
             rows = [[g, *r] for g, r in zip(_ewkb_hex(geometries), rows)]
             cols = ["geom", *cols]
-        table = ident(f"{layer}_versions")
+        table = ident(f"history_{layer}")
         (base,) = self.conn.execute(
             sql.SQL("SELECT COALESCE(MAX(fid), 0) FROM {}").format(table)).fetchone()
         with self.conn.cursor().copy(sql.SQL(

@@ -4,7 +4,7 @@ Only :mod:`minemap.store.postgis` calls this module; it holds the DDL so the
 backend's read and write logic stays readable.
 
 Everything lives in one PostgreSQL schema, ``minemap``: the same
-``<layer>_versions`` history tables, current-state views, ``revisions``,
+``history_<layer>`` history tables, current-state views, ``revisions``,
 and materialised crossref as the GeoPackage store
 (:mod:`minemap.store.gpkg_schema`), with geometries in EPSG:4326 and GiST
 indexes.  QGIS's default styles go in ``public.layer_styles``, where QGIS
@@ -72,7 +72,7 @@ def ensure_schema(conn: psycopg.Connection, location: str) -> None:
             " CREATE EXTENSION postgis in it (docs/team.md)")
     conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(SCHEMA)))
     _comment(conn, sql.SQL("COMMENT ON SCHEMA {}").format(sql.Identifier(SCHEMA)),
-             "minemap store: current layers are views; *_versions is the history")
+             "minemap store: current layers are views; history_* is the history")
     _create_guard(conn)
     cols = sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(c))
                               for c in REVISION_COLUMNS[1:])
@@ -158,7 +158,7 @@ def _guard(conn: psycopg.Connection, table: str, *, always: bool = False,
 
 
 def _create_layer(conn: psycopg.Connection, spec: LayerSpec) -> None:
-    table = f"{spec.name}_versions"
+    table = f"history_{spec.name}"
     cols = sql.SQL(", ").join(
         sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(_SQL_TYPES[t]))
         for c, t in spec.columns.items())
@@ -202,7 +202,7 @@ def _create_crossref_view(conn: psycopg.Connection) -> None:
         " WHERE m.rev_to IS NULL").format(
             ident("crossref"), sql.SQL(", ").join(base),
             sql.SQL(", ").join(sql.SQL("c.{}").format(sql.Identifier(c)) for c in extra),
-            ident("minefields_versions"), ident("crossref_current")))
+            ident("history_minefields"), ident("crossref_current")))
     _comment(conn, sql.SQL("COMMENT ON VIEW {}").format(ident("crossref")),
              "current minefields with their status, released and remaining (read-only)")
 
@@ -220,7 +220,7 @@ def _grant(conn: psycopg.Connection) -> None:
         # An import inserts rows, closes history rows (the trigger checks
         # that it only closes them) and rewrites the derived crossref.
         w = sql.Identifier(WRITE_ROLE)
-        history = [ident(f"{s.name}_versions") for s in LAYERS.values()]
+        history = [ident(f"history_{s.name}") for s in LAYERS.values()]
         conn.execute(sql.SQL("GRANT INSERT ON ALL TABLES IN SCHEMA {} TO {}").format(sch, w))
         conn.execute(sql.SQL("GRANT UPDATE (rev_to) ON {} TO {}").format(
             sql.SQL(", ").join(history), w))
