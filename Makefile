@@ -22,9 +22,11 @@ demo: $(VENV)/.installed
 
 # Browser tests need Debian's chromium; install it where apt is available.
 browser:
-	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-		|| echo "warning: could not install chromium; browser tests will be skipped"; \
+	@if { [ ! -x /usr/bin/chromium ] || ! command -v pdftoppm >/dev/null 2>&1; } \
+		&& command -v apt-get >/dev/null 2>&1; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			chromium poppler-utils >/dev/null) \
+		|| echo "warning: could not install chromium/poppler-utils; browser and sheet-rendering tests will be skipped"; \
 	fi
 
 # Store tests run a throwaway PostgreSQL + PostGIS cluster; install it where apt is available.

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from minemap import api
-from minemap.crossref import engine
+from minemap.crossref import reconcile_reports
 
 PARTIAL = (
     "date 2022-01-17 By Azernews\n\n"
@@ -118,7 +118,7 @@ def test_reconcile_compares_only_stated_figures():
         "found_ap": [14.0], "found_at": [math.nan], "found_uxo": [112.0],
         "cleared_ha": [math.nan], "source_file": ["w1.txt"],
     })
-    rec = engine.reconcile_reports(None, None, reports).set_index("district").loc[""]
+    rec = reconcile_reports(None, None, reports).set_index("district").loc[""]
     assert rec.reported_ap == 14 and rec.diff_ap == -14 and rec.diff_uxo == -112
     for col in ("reported_ha", "diff_cleared_ha", "diff_released_ha", "reported_at", "diff_at"):
         assert math.isnan(rec[col]), col
