@@ -47,7 +47,7 @@ PathLike = str | os.PathLike
 
 #: Layers ``export`` can write.
 EXPORT_LAYERS = ("minefields", "clearance", "items", "incidents", "districts", "mine_rows",
-                 "crossref", "vertices")
+                 "crossref", "vertices", "remaining", "suspects")
 _STORE_LAYER = {"clearance": "releases"}
 
 
@@ -349,7 +349,15 @@ def layer_frame(
                                as_of=as_of, revision=revision, bbox=bbox)[0]
     district = _district_filter(district)
     as_of_s = _as_of(as_of)
-    if layer in ("minefields", "crossref") or status is not None and layer == "minefields":
+    if layer == "suspects" and status is not None:
+        raise UsageError("--status filters minefields, crossref and remaining only")
+    if layer == "remaining":
+        frame = remaining(st, as_of=as_of_s, revision=revision)
+        if status is not None:
+            frame = frame[frame["status"] == status]
+    elif layer == "suspects":
+        frame = suspects(st, as_of=as_of_s, revision=revision)
+    elif layer in ("minefields", "crossref"):
         frame = minefield_table(st, as_of=as_of_s, revision=revision)
         if layer == "crossref":
             keep = [*schema.CROSSREF_COLUMNS, "revision", "geometry"]
@@ -379,6 +387,8 @@ def layer_frame(
                              f"{', '.join(sorted(known)) or '(none)'}")
         frame = frame[frame["handover"] == handover]
     if district is not None:
+        if "district" not in frame:
+            raise UsageError(f"--district filters layers with a district, not {layer}")
         frame = frame[frame["district"] == district]
     box = _bbox(bbox)
     if box is not None and len(frame):
@@ -558,12 +568,16 @@ def map_frames(
     *,
     as_of: str | _dt.date | None = None,
     revision: int | None = None,
+    shifted: bool = False,
 ) -> dict[str, Any]:
     """Every frame the map shows, read from the store.
 
     The keys are the keyword arguments of :func:`minemap.render.page.render_map`
-    (``minefields`` first); a ``remaining``, ``suspects`` or ``shifted`` frame
-    added here is drawn as its own layer.
+    (``minefields`` first).  ``remaining`` (each field minus its released
+    land) and ``suspects`` (suspected areas beyond every map) are included
+    when they have rows; with ``shifted``, so are the outlines ``minemap
+    offsets`` proposes for every handover whose estimated shift is not zero
+    (the store is not changed).
     """
     from minemap.readers.traverse import mine_positions
 
@@ -586,7 +600,7 @@ def map_frames(
     # The engine opens each field's history with an undated "no releases"
     # row; the map starts every field there anyway.
     timeline = timeline[timeline["date"].astype(str) != ""]
-    return {
+    frames = {
         "minefields": fields,
         "releases": releases,
         "items": items,
@@ -596,6 +610,20 @@ def map_frames(
         "districts": st.read("districts", revision=revision),
         "timeline": timeline,
     }
+    left = remaining(st, as_of=as_of_s, revision=revision)
+    if len(left):
+        frames["remaining"] = left
+    areas = suspects(st, as_of=as_of_s, revision=revision)
+    if len(areas):
+        frames["suspects"] = areas
+    if shifted:
+        from minemap.accuracy import offset_outlines
+
+        moved = offset_outlines(st, as_of=as_of_s)
+        moved = moved[(moved["dx_m"] != 0) | (moved["dy_m"] != 0)]
+        if len(moved):
+            frames["shifted"] = moved
+    return frames
 
 
 def render_map(

@@ -120,6 +120,7 @@ def run_demo(
         ("crossref_sk42.gpkg", ["crossref"], {"crs": "SK-42", "district": "Aghdam"}),
         ("aghdam_in_progress.geojson", ["crossref"], {"district": "Aghdam",
                                                        "status": "in_progress"}),
+        ("remaining_hazard.geojson", ["remaining"], {}),
     ]
     for name, layers, opts in exports:
         for w in api.export(out / name, store=st, layers=layers, overwrite=overwrite, **opts):

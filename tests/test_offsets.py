@@ -257,3 +257,33 @@ def test_offset_outlines_show_the_moved_fields_without_changing_the_store(tmp_pa
     a = shapely.get_coordinates(out.loc["F0", "geometry"])[0]
     b = shapely.get_coordinates(true_ll[0])[0]
     assert GEOD.inv(a[0], a[1], b[0], b[1])[2] < 10
+
+
+def test_map_shows_the_proposed_outlines_and_the_remaining_hazard(tmp_path, sk42_case, runner):
+    """`map --offsets` draws the moved fields (near the true ones); the store is unchanged."""
+    import json
+    import re
+
+    from minemap.api import map_frames
+    from minemap.cli.main import cli as group
+    from minemap.store import Store
+
+    true_ll, recorded, finds_ll = sk42_case
+    store = _store_case(tmp_path, recorded, finds_ll)
+    frames = map_frames(store, shifted=True)
+    moved = frames["shifted"].set_index("record_id")
+    assert len(moved) == len(recorded)
+    a = shapely.get_coordinates(moved.loc["F0", "geometry"])[0]
+    b = shapely.get_coordinates(true_ll[0])[0]
+    assert GEOD.inv(a[0], a[1], b[0], b[1])[2] < 10
+    # Nothing is released: every field is remaining hazard, whole.
+    assert sorted(frames["remaining"]["record_id"]) == sorted(f"F{i}" for i in range(len(recorded)))
+    assert "shifted" not in map_frames(store)
+    out = tmp_path / "m.html"
+    res = runner.invoke(group, ["--store", str(store), "map", "-o", str(out), "--offsets"])
+    assert res.exit_code == 0, res.output
+    payload = re.search(r'<script type="application/json"[^>]*>(.*?)</script>', out.read_text(),
+                        re.S)
+    assert payload is not None and '"shifted"' in payload.group(1)
+    json.loads(payload.group(1))
+    assert Store(store).latest_revision() == 2

@@ -14,8 +14,9 @@ from minemap.cli.progress import progress
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True),
               help="Output file; the format comes from the extension; - writes GeoJSON.")
 @click.option("--layer", "layers", multiple=True, default=("minefields",), show_default=True,
-              help="minefields, clearance, items, incidents, districts, mine_rows, crossref or"
-              " vertices (the turning-point table) (repeatable for .gpkg).")
+              help="minefields, clearance, items, incidents, districts, mine_rows, crossref,"
+              " vertices (the turning-point table), remaining (each field minus its released"
+              " land: a task order's polygon) or suspects (repeatable for .gpkg).")
 @click.option("--district", default=None, help="Any spelling of a district name.")
 @click.option("--handover", default=None, help="Only this handover's rows.")
 @click.option("--status", default=None, help="not_started, in_progress or released.")

@@ -34,10 +34,13 @@ from minemap.cli.progress import progress
 @click.option("--choropleth", is_flag=True,
               help="Show the district choropleth when the map opens (it is in the layer "
               "control either way).")
+@click.option("--offsets", "shifted", is_flag=True,
+              help="Also draw, dashed, the outlines `minemap offsets` proposes for each"
+              " shifted handover (nothing is applied).")
 @options.overwrite_opt
 @click.pass_context
 def command(ctx, output, as_of, revision, offline, basemap, district, handover, status,
-            display_tolerance, no_mine_positions, choropleth, overwrite):
+            display_tolerance, no_mine_positions, choropleth, shifted, overwrite):
     """Write the interactive map."""
     from pathlib import Path
 
@@ -52,7 +55,7 @@ def command(ctx, output, as_of, revision, offline, basemap, district, handover, 
         raise UsageError(f"output directory does not exist: {Path(output).parent}")
     check_basemap(basemap, offline=offline)
     bar = ctx.with_resource(progress(ctx, "reading the store"))
-    frames = map_frames(options.get_store(ctx), as_of=as_of, revision=revision)
+    frames = map_frames(options.get_store(ctx), as_of=as_of, revision=revision, shifted=shifted)
     frames = render.filter_frames(frames, district=district, handover=handover, status=status,
                                   mine_positions=not no_mine_positions)
     bar.begin("rendering")
