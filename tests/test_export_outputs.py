@@ -419,3 +419,15 @@ def test_multipart_record_vertices_give_one_route_per_part(tmp_path):
     assert [r.name for r in gpx.routes] == ["M-1 part 1", "M-1 part 2"]
     assert [p.name for p in gpx.routes[1].points] == ["M-1-TP5", "M-1-TP6", "M-1-TP7",
                                                       "M-1-TP8", "M-1-TP5"]
+
+
+def test_a_map_run_removes_a_killed_runs_temporary(tmp_path):
+    """`map` writes through the same recognisable temporaries as the exports (issue 15 item 9)."""
+    import folium
+
+    from minemap.render.page import save_map
+
+    dead = tmp_path / f"{common.TEMP_PREFIX}{common._HOST}-{_dead_pid()}-ab12-m.html"
+    dead.write_text("<html>half")
+    save_map(folium.Map(), tmp_path / "m.html")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.html"]

@@ -29,7 +29,6 @@ import html
 import math
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +39,7 @@ from folium.utilities import JsCode
 
 from minemap import settings
 from minemap._errors import UsageError
+from minemap.export.common import is_write_error, remove_stale_temporaries, temp_name, write_error
 from minemap.geo import districts as _districts
 from minemap.records.schema import OUTCOMES, STATUSES
 from minemap.render import basemap as _basemap
@@ -387,18 +387,25 @@ def save_map(m: folium.Map, path: str | os.PathLike, *, overwrite: bool = False)
         if remote:
             warnings.append(f"{path.name}: offline map still references the network: "
                             + "; ".join(remote[:3]))
-    fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
+    # The exports' recognisable temporaries: a killed run's leftovers are
+    # removed by the next run into this folder (issue 15).
+    remove_stale_temporaries(parent)
+    tmp = parent / temp_name(path.name)
+    # os.open with 0o666 lets the umask decide the permissions (a map is not
+    # private), as a plain open() would.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a map is not
         if not overwrite and path.exists():
             raise UsageError(f"{path}: already exists (use --overwrite to replace it)")
         os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if is_write_error(exc):
+            raise write_error(path, exc) from None
+        raise
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
         raise
     return warnings
