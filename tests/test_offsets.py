@@ -206,6 +206,16 @@ def test_cli_reports_and_apply_records_a_revertible_revision(tmp_path, sk42_case
     then = crossref(store, by="handover", records_revision=2).iloc[0]
     assert then.accuracy_pct == before.accuracy_pct
     assert then.found_inside == before.found_inside
+    # And `revert` undoes the apply: a new revision whose records are revision 2's,
+    # with the original accuracy exactly.
+    res = cli("--store", store, "revert", "2", "--handover", "H")
+    assert res.exit_code == 0, res.output
+    assert Store(store).latest_revision() == 4
+    reverted = crossref(store, by="handover").iloc[0]
+    assert reverted.accuracy_pct == before.accuracy_pct
+    assert reverted.found_inside == before.found_inside
+    back = Store(store).read("minefields").set_index("record_id").geometry
+    assert shapely.hausdorff_distance(back["F0"], recorded[0]) < 1e-7  # about 1 cm
 
 
 def test_by_district_gives_one_estimate_per_district(sk42_case):
