@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from minemap import settings
 from minemap._errors import DataError, MinemapError, Problem, UsageError
+from minemap._lazy import lazy_attributes
 
 __version__ = "0.1.0"
 
@@ -85,17 +86,7 @@ def _unshadow() -> None:
 _unshadow()
 
 
-def __getattr__(name: str):
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'minemap' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_attributes(globals(), _LAZY)
 
 
 __all__ = [  # noqa: RUF022 - grouped as above

@@ -17,10 +17,9 @@ recompute the science.
 
 from __future__ import annotations
 
-import importlib
+from minemap._lazy import lazy_attributes
 
-# Imported on first use (PEP 562): ``import minemap`` and ``minemap --help``
-# must not pay for geopandas and shapely (tests/test_startup.py).
+# Imported on first use (minemap._lazy).
 _LAZY: dict[str, str] = {
     "CATEGORY_COLOURS": "minemap.export.qgis",
     "COUNT_COLUMNS": "minemap.export.common",
@@ -53,17 +52,7 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str):
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_attributes(globals(), _LAZY)
 
 
 __all__ = [

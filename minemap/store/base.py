@@ -66,6 +66,25 @@ class StoreError(MinemapError):
     exit_code = 1
 
 
+def filter_conditions(layer: str, ids: Collection[Any] | None,
+                      where: Mapping[str, Collection[Any]] | None) -> list[tuple[str, list]]:
+    """The ``(column, values)`` filters of :meth:`StoreView.read_layer`, checked.
+
+    Raises
+    ------
+    ValueError
+        A column the layer does not have.
+    """
+    spec = LAYERS[layer]
+    conds: list[tuple[str, list]] = [(c, list(v)) for c, v in (where or {}).items()]
+    if ids is not None:
+        conds.append((spec.id_column, list(ids)))
+    for col, _ in conds:
+        if col not in spec.columns:
+            raise ValueError(f"{layer} has no column {col!r}")
+    return conds
+
+
 class StoreView(ABC):
     """One consistent state of a store, for reading.
 

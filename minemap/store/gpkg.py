@@ -40,7 +40,15 @@ from minemap import settings
 from minemap._errors import UsageError
 from minemap.records import schema
 from minemap.store import gpkg_schema
-from minemap.store.base import BBox, StoreBackend, StoreError, StoreView, StoreWriter, iter_chunks
+from minemap.store.base import (
+    BBox,
+    StoreBackend,
+    StoreError,
+    StoreView,
+    StoreWriter,
+    filter_conditions,
+    iter_chunks,
+)
 from minemap.store.gpkg_schema import history as _hist
 from minemap.store.gpkg_schema import rtree as _rtree
 from minemap.store.revisions import (
@@ -150,12 +158,7 @@ class _View(StoreView):
         where: Mapping[str, Collection[Any]] | None = None,
     ) -> gpd.GeoDataFrame | pd.DataFrame:
         spec = LAYERS[layer]
-        conds: list[tuple[str, list]] = [(c, list(v)) for c, v in (where or {}).items()]
-        if ids is not None:
-            conds.append((spec.id_column, list(ids)))
-        for col, _ in conds:
-            if col not in spec.columns:
-                raise ValueError(f"{layer} has no column {col!r}")
+        conds = filter_conditions(layer, ids, where)
         boxes = None
         if bbox is not None:
             if not spec.geometry_type:

@@ -38,7 +38,14 @@ from psycopg import sql
 
 from minemap.records import schema
 from minemap.store import postgis_schema as ddl
-from minemap.store.base import BBox, StoreBackend, StoreError, StoreView, StoreWriter
+from minemap.store.base import (
+    BBox,
+    StoreBackend,
+    StoreError,
+    StoreView,
+    StoreWriter,
+    filter_conditions,
+)
 from minemap.store.postgis_schema import columns, ident
 from minemap.store.revisions import (
     LAYERS,
@@ -123,12 +130,7 @@ class _View(StoreView):
         where: Mapping[str, Collection[Any]] | None = None,
     ) -> gpd.GeoDataFrame | pd.DataFrame:
         spec = LAYERS[layer]
-        conds: list[tuple[str, list]] = [(c, list(v)) for c, v in (where or {}).items()]
-        if ids is not None:
-            conds.append((spec.id_column, list(ids)))
-        for col, _ in conds:
-            if col not in spec.columns:
-                raise ValueError(f"{layer} has no column {col!r}")
+        conds = filter_conditions(layer, ids, where)
         if bbox is not None and not spec.geometry_type:
             raise ValueError(f"{layer} has no geometry to filter by bbox")
         if not self._has(f"history_{layer}") or any(not v for _, v in conds):
