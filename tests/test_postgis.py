@@ -336,6 +336,10 @@ def test_qgis_finds_default_styles_for_the_views(pg_store, tmp_path):
         assert "<renderer-v2" in got[layer][0]
         assert got[layer][0].count("<symbol ") == qgis_style(layer)[0].count("<symbol ")
     assert "status" in got["crossref"][0]
+    # The minefields view carries the status its style colours by (as the GeoPackage's).
+    with psycopg.connect(pg_store) as conn:
+        status = conn.execute("SELECT status FROM minemap.minefields ORDER BY record_id").fetchall()
+    assert status == [("not_started",), ("not_started",)]
 
 
 # --------------------------------------------------------------------------- concurrency, kill

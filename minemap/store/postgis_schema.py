@@ -96,6 +96,7 @@ def ensure_schema(conn: psycopg.Connection, location: str) -> None:
     _guard(conn, "crossref_current")
     _guard(conn, "crossref_state")
     _create_crossref_view(conn)
+    _create_minefields_view(conn)
     _grant(conn)
     _create_styles(conn)
 
@@ -183,6 +184,31 @@ def _create_layer(conn: psycopg.Connection, spec: LayerSpec) -> None:
     ).format(ident(spec.name), geom_col, columns(spec.columns), ident(table)))
     _comment(conn, sql.SQL("COMMENT ON VIEW {}").format(ident(spec.name)),
              f"current {spec.name} (read-only)")
+
+
+def _create_minefields_view(conn: psycopg.Connection) -> None:
+    # As the GeoPackage's: current minefields with their hazard status and
+    # progress, so that QGIS colours them by status (their default style).
+    from minemap.store.gpkg_schema import PROGRESS_COLUMNS
+
+    conn.execute(sql.SQL("DROP VIEW {}").format(ident("minefields")))
+    conn.execute(sql.SQL(
+        "CREATE VIEW {} AS SELECT m.fid AS fid, m.geom AS geom, {}, {}, m.rev_from AS revision"
+        " FROM {} m LEFT JOIN {} c ON c.handover = m.handover AND c.record_id = m.record_id"
+        " WHERE m.rev_to IS NULL").format(
+            ident("minefields"),
+            sql.SQL(", ").join(sql.SQL("m.{}").format(sql.Identifier(c))
+                               for c in schema.MINEFIELD_COLUMNS),
+            sql.SQL(", ").join(sql.SQL("c.{}").format(sql.Identifier(c))
+                               for c in PROGRESS_COLUMNS),
+            ident("history_minefields"), ident("crossref_current")))
+    _comment(conn, sql.SQL("COMMENT ON VIEW {}").format(ident("minefields")),
+             "current minefields with hazard status and progress (read-only)")
+    # A joined view is not updatable: refuse writes with the store's own message.
+    conn.execute(sql.SQL(
+        "CREATE TRIGGER refuse_history_writes INSTEAD OF INSERT OR UPDATE OR DELETE ON {}"
+        " FOR EACH ROW EXECUTE FUNCTION {}('always')").format(
+            ident("minefields"), ident("refuse_history_writes")))
 
 
 def _create_crossref_view(conn: psycopg.Connection) -> None:
