@@ -21,11 +21,11 @@ from minemap.store.revisions import (
     KINDS,
     LAYERS,
     ImportResult,
-    LayerDiff,
     NothingChanged,
     Refresh,
     Touched,
     coerce,
+    diff_layer,
     handovers_at,
     now,
     write_diff,
@@ -112,24 +112,8 @@ def _revert_layer(w: StoreWriter, layer: str, to: int, handover: str | None, rev
     target_hash = dict(zip(stored[list(spec.key)].itertuples(index=False, name=None),
                            stored["content_hash"]))
     hashes = np.array([target_hash[k] for k in keys], dtype=object)
-    existing = dict(zip(current[list(spec.key)].itertuples(index=False, name=None),
-                        zip(current["row_id"], current["content_hash"])))
-    label = (lambda k: k[-1]) if layer == "minefields" else (lambda k: "/".join(map(str, k)))
-    diff = LayerDiff([], [], [], [], [], len(current))
-    for i, k in enumerate(keys):
-        old = existing.get(k)
-        if old is None:
-            diff.insert.append(i)
-            diff.added.append(label(k))
-        elif old[1] != hashes[i]:
-            diff.close.append(old[0])
-            diff.insert.append(i)
-            diff.changed.append(label(k))
-    wanted = set(keys)
-    for k, (row_id, _) in existing.items():
-        if k not in wanted:
-            diff.close.append(row_id)
-            diff.removed.append(label(k))
+    # The target's rows replace the scope's set: the import's own diff rule.
+    diff = diff_layer(layer, keys, hashes, current, replace=True)
     values = coerce(target, spec)
     geoms = np.asarray(target.geometry.values, dtype=object) if spec.geometry_type else None
     geoms_touched, inserted = write_diff(w, layer, diff, values, geoms, hashes, revision)
