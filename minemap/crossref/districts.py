@@ -301,83 +301,113 @@ def crossref_districts(
           all reports.  ``diff_*`` = polygon (period) − reported.
     """
     day = _as_of_text(as_of)
-    unknown = "(unknown)"
-    tab = table.copy()
-    tab_d = np.array([_canon(d) for d in _text(tab, "district")], dtype=object)
+    tab_d = _table_districts(fields, table, districts)
+    rel = _prep_releases(releases, day)
+    it = _prep_items(items, districts, day)
+    it_d = it["district"].copy()
+    it_d[it_d == ""] = _UNKNOWN
+    reps = _report_frame(reports, day)
+    periods = list(zip(_dates(reps, "date_start"), _dates(reps, "date_end")))
+    lists = _district_lists(reps) if len(reps) else []
+    names = _district_names(tab_d, it_d, rel["district"], lists, districts)
+    i_in = _in_periods(it["date"], periods)
+    per = _period_release_ha(rel, _in_periods(rel["date"], periods), names, districts)
+    reported = _Reported(reps, lists)
+
+    rows = []
+    for name in names:
+        here = it_d == name
+        rows.append({"district": name, **_table_sums(table.loc[tab_d == name]),
+                     **_found(it, here, i_in),
+                     "period_released_ha": per.get(name, (0.0, 0.0))[0],
+                     "period_cleared_ha": per.get(name, (0.0, 0.0))[1],
+                     **reported.district(name)})
+    rows.append({"district": "", **_table_sums(table),
+                 **_found(it, np.ones(len(it_d), dtype=bool), i_in),
+                 **_period_totals(rel, periods), **reported.total()})
+    out = pd.DataFrame(rows)
+    out["diff_released_ha"] = out["period_released_ha"] - out["reported_ha"]
+    out["diff_cleared_ha"] = out["period_cleared_ha"] - out["reported_ha"]
+    for t in ("ap", "at", "uxo"):
+        out[f"diff_{t}"] = out[f"period_found_{t}"] - out[f"reported_{t}"]
+    return out[list(DISTRICT_COLUMNS)]
+
+
+_UNKNOWN = "(unknown)"
+
+
+def _table_districts(fields: pd.DataFrame, table: pd.DataFrame,
+                     districts: pd.DataFrame | None) -> np.ndarray:
+    """Each table row's district: spatial with boundaries, else its attribute."""
+    tab_d = np.array([_canon(d) for d in _text(table, "district")], dtype=object)
     if not _empty(districts):
         # Every field in the district holding most of it (DESIGN §12), the
         # same rule as the API's tables, exports and maps.
         key = pd.MultiIndex.from_arrays([_text(fields, "handover"), _text(fields, "record_id")])
         pos = key.get_indexer(
-            pd.MultiIndex.from_arrays([_text(tab, "handover"), _text(tab, "record_id")])
+            pd.MultiIndex.from_arrays([_text(table, "handover"), _text(table, "record_id")])
         )
         known = np.flatnonzero(pos >= 0)
         tab_d[known] = place(_geoms(fields)[pos[known]], tab_d[known], districts)[0]
-    tab_d[tab_d == ""] = unknown
+    tab_d[tab_d == ""] = _UNKNOWN
+    return tab_d
 
-    rel = _prep_releases(releases, day)
-    rel_d = rel["district"].copy()
-    it = _prep_items(items, districts, day)
-    it_d = it["district"].copy()
-    it_d[it_d == ""] = unknown
 
-    reps = _report_frame(reports, day)
-    periods = list(zip(_dates(reps, "date_start"), _dates(reps, "date_end")))
-    lists = _district_lists(reps) if len(reps) else []
-
+def _district_names(tab_d: np.ndarray, it_d: np.ndarray, rel_d: np.ndarray,
+                    lists: list[list[str]], districts: pd.DataFrame | None) -> list[str]:
+    """Every district named by a field, item, release, report or boundary; unknown last."""
     names = set(tab_d.tolist()) | set(it_d.tolist())
-    names |= {d if d else unknown for d in rel_d.tolist()}
+    names |= {d if d else _UNKNOWN for d in rel_d.tolist()}
     for ds in lists:
         names |= set(ds)
     if not _empty(districts):
         names |= {_canon(d) for d in _text(districts, "district")}
-    names_sorted = sorted(n for n in names if n != unknown) + ([unknown] if unknown in names else [])
+    return sorted(n for n in names if n != _UNKNOWN) + ([_UNKNOWN] if _UNKNOWN in names else [])
 
-    r_in = _in_periods(rel["date"], periods)
-    i_in = _in_periods(it["date"], periods)
-    rel_d_named = np.where(rel_d == "", unknown, rel_d)
+
+def _period_release_ha(rel: dict[str, np.ndarray], r_in: np.ndarray, names: list[str],
+                       districts: pd.DataFrame | None) -> dict[str, tuple[float, float]]:
+    """Released and cleared hectares of the reported periods, per district."""
+    rel_d = np.where(rel["district"] == "", _UNKNOWN, rel["district"])
+    bounded = not _empty(districts)
     per = _release_ha_by_district(
-        rel["geoms"][r_in], rel["cleared"][r_in], rel_d_named[r_in],
-        [n for n in names_sorted if n != unknown] if not _empty(districts) else names_sorted,
-        districts,
+        rel["geoms"][r_in], rel["cleared"][r_in], rel_d[r_in],
+        [n for n in names if n != _UNKNOWN] if bounded else names, districts,
     )
-    if not _empty(districts) and unknown in names_sorted:
+    if bounded and _UNKNOWN in names:
         # Without a boundary to clip to, unplaced releases are left out here.
-        per[unknown] = (np.nan, np.nan)
+        per[_UNKNOWN] = (np.nan, np.nan)
+    return per
 
-    rep_ha = _floats(reps, "cleared_ha") if len(reps) else np.zeros(0)
-    rep_n = {t: _floats(reps, f"found_{t}") if len(reps) else np.zeros(0) for t in ("ap", "at", "uxo")}
 
-    rows = []
-    for name in names_sorted:
-        sel = tab_d == name
-        ap, at, uxo = _count_items(it, it_d == name)
-        pap, pat, puxo = _count_items(it, (it_d == name) & i_in)
-        mentions = [j for j, ds in enumerate(lists) if name in ds]
-        alone = bool(mentions) and all(len(lists[j]) == 1 for j in mentions)
-        row = {
-            "district": name,
-            "minefields": int(sel.sum()),
-            "mines_recorded": int(np.nan_to_num(_floats(tab.loc[sel], "mines_total")).sum()),
-            "area_ha": float(np.nansum(_floats(tab.loc[sel], "area_ha"))),
-            "released_ha": float(np.nansum(_floats(tab.loc[sel], "released_ha"))),
-            "cleared_ha": float(np.nansum(_floats(tab.loc[sel], "cleared_ha"))),
-            "found_ap": ap, "found_at": at, "found_uxo": uxo,
-            "remaining_est": float(np.nansum(_floats(tab.loc[sel], "remaining_est"))),
-            "period_released_ha": per.get(name, (0.0, 0.0))[0],
-            "period_cleared_ha": per.get(name, (0.0, 0.0))[1],
-            "period_found_ap": pap, "period_found_at": pat, "period_found_uxo": puxo,
-            "reported_ha": float(rep_ha[mentions].sum()) if alone else np.nan,
-            "reported_ap": float(rep_n["ap"][mentions].sum()) if alone else np.nan,
-            "reported_at": float(rep_n["at"][mentions].sum()) if alone else np.nan,
-            "reported_uxo": float(rep_n["uxo"][mentions].sum()) if alone else np.nan,
-        }
-        rows.append(row)
+def _table_sums(tab: pd.DataFrame) -> dict[str, float | int]:
+    """The by-minefield table's figures summed (fields of overlapping handovers each count)."""
+    return {
+        "minefields": len(tab),
+        "mines_recorded": int(np.nan_to_num(_floats(tab, "mines_total")).sum()),
+        "area_ha": float(np.nansum(_floats(tab, "area_ha"))),
+        "released_ha": float(np.nansum(_floats(tab, "released_ha"))),
+        "cleared_ha": float(np.nansum(_floats(tab, "cleared_ha"))),
+        "remaining_est": float(np.nansum(_floats(tab, "remaining_est"))),
+    }
 
-    # Total row: polygon figures over every district, reports summed.  The
-    # reports give one figure per period, so the polygons are measured the
-    # same way: the union of each period's releases, summed over periods
-    # (a union over all periods would differ wherever weeks overlap).
+
+def _found(it: dict[str, np.ndarray], mask: np.ndarray, i_in: np.ndarray) -> dict[str, int]:
+    """Items counted by type, in all and within the reported periods."""
+    ap, at, uxo = _count_items(it, mask)
+    pap, pat, puxo = _count_items(it, mask & i_in)
+    return {"found_ap": ap, "found_at": at, "found_uxo": uxo,
+            "period_found_ap": pap, "period_found_at": pat, "period_found_uxo": puxo}
+
+
+def _period_totals(rel: dict[str, np.ndarray], periods: list[tuple[str, str]]
+                   ) -> dict[str, float]:
+    """The total row's released and cleared hectares of the reported periods.
+
+    The reports give one figure per period, so the polygons are measured the
+    same way: the union of each period's releases, summed over periods (a
+    union over all periods would differ wherever weeks overlap).
+    """
     tha = np.zeros(2)
     for a, b in periods:
         m = (rel["date"] != "") & (rel["date"] >= a) & (rel["date"] <= b)
@@ -386,28 +416,29 @@ def crossref_districts(
         u = shapely.union_all(g) if len(g) else shapely.Polygon()
         uc = shapely.union_all(g[c]) if c.any() else shapely.Polygon()
         tha += area_ha(np.array([u, uc], dtype=object))
-    tap, tat, tuxo = _count_items(it, np.ones(len(it_d), dtype=bool))
-    pap, pat, puxo = _count_items(it, i_in)
-    rows.append({
-        "district": "",
-        "minefields": len(tab),
-        "mines_recorded": int(np.nan_to_num(_floats(tab, "mines_total")).sum()),
-        "area_ha": float(np.nansum(_floats(tab, "area_ha"))),
-        "released_ha": float(np.nansum(_floats(tab, "released_ha"))),
-        "cleared_ha": float(np.nansum(_floats(tab, "cleared_ha"))),
-        "found_ap": tap, "found_at": tat, "found_uxo": tuxo,
-        "remaining_est": float(np.nansum(_floats(tab, "remaining_est"))),
-        "period_released_ha": float(tha[0]), "period_cleared_ha": float(tha[1]),
-        "period_found_ap": pap, "period_found_at": pat, "period_found_uxo": puxo,
-        "reported_ha": float(rep_ha.sum()) if len(reps) else np.nan,
-        "reported_ap": float(rep_n["ap"].sum()) if len(reps) else np.nan,
-        "reported_at": float(rep_n["at"].sum()) if len(reps) else np.nan,
-        "reported_uxo": float(rep_n["uxo"].sum()) if len(reps) else np.nan,
-    })
-    out = pd.DataFrame(rows)
-    out["diff_released_ha"] = out["period_released_ha"] - out["reported_ha"]
-    out["diff_cleared_ha"] = out["period_cleared_ha"] - out["reported_ha"]
-    for t in ("ap", "at", "uxo"):
-        out[f"diff_{t}"] = out[f"period_found_{t}"] - out[f"reported_{t}"]
-    return out[list(DISTRICT_COLUMNS)]
+    return {"period_released_ha": float(tha[0]), "period_cleared_ha": float(tha[1])}
+
+
+class _Reported:
+    """The weekly reports' figures, by district and in total."""
+
+    def __init__(self, reps: pd.DataFrame, lists: list[list[str]]) -> None:
+        self.n = len(reps)
+        self.lists = lists
+        zero = np.zeros(0)
+        self.values = {"ha": _floats(reps, "cleared_ha") if self.n else zero}
+        for t in ("ap", "at", "uxo"):
+            self.values[t] = _floats(reps, f"found_{t}") if self.n else zero
+
+    def district(self, name: str) -> dict[str, float]:
+        """Sums of the reports naming only this district; NaN when any names others too."""
+        mentions = [j for j, ds in enumerate(self.lists) if name in ds]
+        alone = bool(mentions) and all(len(self.lists[j]) == 1 for j in mentions)
+        return {f"reported_{k}": float(v[mentions].sum()) if alone else np.nan
+                for k, v in self.values.items()}
+
+    def total(self) -> dict[str, float]:
+        """Sums of all the reports (NaN without reports)."""
+        return {f"reported_{k}": float(v.sum()) if self.n else np.nan
+                for k, v in self.values.items()}
 
