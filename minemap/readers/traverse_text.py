@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import textwrap
+from typing import Any
 
 import yaml
 
@@ -74,6 +75,7 @@ CSV_LINE = {"record_id", "kind", "bearing", "distance_m", "point", "label", "fro
 
 
 def csv_items(text: str, name: str, problems: list[Problem]) -> list[tuple[object, str]]:
+    """Records of a traverse CSV (one line per leg or mine row), with their source text."""
     lines = text.splitlines(keepends=True)
     if not lines:
         problems.append(Problem(name, None, "empty CSV file"))
@@ -81,20 +83,39 @@ def csv_items(text: str, name: str, problems: list[Problem]) -> list[tuple[objec
     head = lines[0]
     delimiter = ";" if head.count(";") > head.count(",") else ","
     reader = csv.reader(iter(lines), delimiter=delimiter)
-    header = [h.strip().lower() for h in next(reader)]
+    header = _csv_header(next(reader), name, problems)
+    if header is None:
+        return []
+    groups = _csv_groups(reader, header, lines, name, problems)
+    items = [(_csv_record(rid, g, name, problems), lines[0] + "".join(g["lines"]))
+             for rid, g in groups.items()]
+    if not groups and not any(p.severity == "error" for p in problems):
+        problems.append(Problem(name, None, "no traverse records in the file"))
+    return items
+
+
+def _csv_header(first: list[str], name: str, problems: list[Problem]) -> list[str] | None:
+    """The lower-cased header, or None (with the error) when it cannot be read."""
+    header = [h.strip().lower() for h in first]
     if len(header) > settings.max_columns:
         problems.append(Problem(name, None, f"{len(header):,} columns is more than the"
                                 f" {settings.max_columns:,} a source may have"
                                 " (settings.max_columns)"))
-        return []
+        return None
     missing = [c for c in ("record_id", "bearing", "distance_m") if c not in header]
     if missing:
         problems.append(Problem(name, None, f"CSV header lacks {', '.join(missing)}"))
-        return []
+        return None
     unknown = [h for h in header if h and h not in CSV_RECORD | CSV_LINE]
     if unknown:
         problems.append(Problem(name, None, f"unknown CSV columns ignored: {', '.join(unknown)}",
                                 severity="warning"))
+    return header
+
+
+def _csv_groups(reader: Any, header: list[str], lines: list[str], name: str,
+                problems: list[Problem]) -> dict[str, dict]:
+    """The file's lines grouped by record_id: record fields, legs, rows, line numbers."""
     groups: dict[str, dict] = {}
     last: str | None = None
     done = 1
@@ -134,38 +155,38 @@ def csv_items(text: str, name: str, problems: list[Problem]) -> list[tuple[objec
             g["legs"].append(_Map({k: row[k] for k in LEG_FIELDS & row.keys() if row[k]},
                                   line=start))
         elif kind == "row":
-            r = _Map({k: row[k] for k in ROW_FIELDS & row.keys() if row[k]}, line=start)
-            g["rows"].append(r)
+            g["rows"].append(_Map({k: row[k] for k in ROW_FIELDS & row.keys() if row[k]},
+                                  line=start))
         else:
             problems.append(Problem(name, rid, f"line {start}: unknown kind {kind!r} "
                                     "(use leg or row)"))
-    items: list[tuple[object, str]] = []
-    for rid, g in groups.items():
-        # A leg column, when filled in, must number the legs in file order:
-        # a sorted or shuffled spreadsheet would otherwise walk another shape.
-        numbers = g.get("numbers", [])
-        if numbers and [n for n, _ in numbers] != [str(i) for i in range(1, len(g["legs"]) + 1)]:
-            problems.append(Problem(name, rid, "leg numbers are not 1, 2, 3 … in line order "
-                                    f"(line {numbers[0][1]} onwards); sort the legs"))
-        f = {k: v for k, (v, _) in g["fields"].items()}
-        data = _Map({"record_id": rid}, line=g["first"])
-        for k in ("handover", "district", "laid_date", "reliability", "angle_unit", "north",
-                  "closed", "declination_deg", "direction_correction"):
-            if k in f:
-                data[k] = f[k]
-        mines = {short: f[k] for k, short in (("mines_ap", "ap"), ("mines_at", "at"),
-                                              ("mines_total", "total")) if k in f}
-        if mines:
-            data["mines"] = _Map(mines, line=g["first"])
-        if "mine_types" in f:
-            data["mine_types"] = [t.strip() for t in f["mine_types"].split(";") if t.strip()]
-        ref = {k: f[k] for k in REF_FIELDS if k in f}
-        if ref:
-            data["reference_point"] = _Map(ref, line=g["first"])
-        data["legs"] = g["legs"]
-        if g["rows"]:
-            data["rows"] = g["rows"]
-        items.append((data, lines[0] + "".join(g["lines"])))
-    if not groups and not any(p.severity == "error" for p in problems):
-        problems.append(Problem(name, None, "no traverse records in the file"))
-    return items
+    return groups
+
+
+def _csv_record(rid: str, g: dict, name: str, problems: list[Problem]) -> _Map:
+    """One record's lines as the mapping a YAML record would give."""
+    # A leg column, when filled in, must number the legs in file order:
+    # a sorted or shuffled spreadsheet would otherwise walk another shape.
+    numbers = g.get("numbers", [])
+    if numbers and [n for n, _ in numbers] != [str(i) for i in range(1, len(g["legs"]) + 1)]:
+        problems.append(Problem(name, rid, "leg numbers are not 1, 2, 3 … in line order "
+                                f"(line {numbers[0][1]} onwards); sort the legs"))
+    f = {k: v for k, (v, _) in g["fields"].items()}
+    data = _Map({"record_id": rid}, line=g["first"])
+    for k in ("handover", "district", "laid_date", "reliability", "angle_unit", "north",
+              "closed", "declination_deg", "direction_correction"):
+        if k in f:
+            data[k] = f[k]
+    mines = {short: f[k] for k, short in (("mines_ap", "ap"), ("mines_at", "at"),
+                                          ("mines_total", "total")) if k in f}
+    if mines:
+        data["mines"] = _Map(mines, line=g["first"])
+    if "mine_types" in f:
+        data["mine_types"] = [t.strip() for t in f["mine_types"].split(";") if t.strip()]
+    ref = {k: f[k] for k in REF_FIELDS if k in f}
+    if ref:
+        data["reference_point"] = _Map(ref, line=g["first"])
+    data["legs"] = g["legs"]
+    if g["rows"]:
+        data["rows"] = g["rows"]
+    return data
