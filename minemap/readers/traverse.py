@@ -72,6 +72,9 @@ _RECORD_FIELDS = {
     "record_id", "handover", "district", "laid_date", "mines", "mines_ap", "mines_at",
     "mines_total", "mine_types", "reliability", "reference_point", "angle_unit", "north",
     "closed", "declination_deg", "direction_correction", "legs", "rows",
+    # Sample data says so on the record itself (kept in its raw text, which a
+    # list file's header comment is not): sheets print SYNTHETIC from it.
+    "synthetic",
 }
 _NORTHS = ("grid", "true", "magnetic")
 _MISSING = {"", "~", "null", "none"}
@@ -370,6 +373,11 @@ def _parse_record(data: object, raw: str, index: int, ctx: _Ctx, attrs: dict) ->
                                                                          "closed")
     except ValueError as exc:
         ctx.error(name, str(exc), line=line)
+    if not _missing(data.get("synthetic")):
+        try:
+            _boolean(data["synthetic"], "synthetic")
+        except ValueError as exc:
+            ctx.warn(name, f"{exc}; ignored", line=line)
 
     dec, corr = data.get("declination_deg"), data.get("direction_correction")
     if north != "magnetic":
