@@ -1,4 +1,4 @@
-"""The report corpus: 50 texts in the published styles, read exactly.
+"""The report corpus: 55 texts in the published styles, read exactly.
 
 Each text in ``tests/data/reports/corpus/`` was written for these tests in one
 of the wordings of DESIGN §9; its expected reading, extracted by hand, is in

@@ -86,7 +86,16 @@ def releases():
 @cache
 def items():
     return pd.concat([pyogrio.read_dataframe(SM / f"clearance/items_{y}.geojson")
-                      for y in (2021, 2022)], ignore_index=True)
+                      for y in (2021, 2022, "unmapped")], ignore_index=True)
+
+
+@cache
+def unmapped_truth():
+    return pyogrio.read_dataframe(SM / "unmapped_fields_truth.geojson")
+
+
+def unmapped_ids() -> set[str]:
+    return {i for ids in unmapped_truth()["item_ids"] for i in ids.split(";")}
 
 
 @cache
@@ -289,7 +298,9 @@ def test_field_statuses_are_mixed():
 def test_found_mines_outside_fields():
     fields, handovers = all_fields()
     it = items()
-    mines = it[it["item_type"].isin(["AP", "AT"])]
+    # The finds of the unmapped fields are checked on their own below: they
+    # are the kilometres-away tail no map explains.
+    mines = it[it["item_type"].isin(["AP", "AT"]) & ~it["item_id"].isin(unmapped_ids())]
     f_utm = utm(fields)
     p_utm = utm(mines.geometry.values)
     tree = shapely.STRtree(f_utm)
@@ -306,6 +317,42 @@ def test_found_mines_outside_fields():
     out_agd = outside[h == "aghdam-2021-06-12"].mean()
     out_dec = outside[h == "remaining-2021-12-04"].mean()
     assert out_agd > out_dec + 0.1
+
+
+def test_unmapped_fields_far_beyond_every_map():
+    truth = unmapped_truth()
+    assert len(truth) >= 3 and truth["synthetic"].all()
+    fields, _ = all_fields()
+    tree = shapely.STRtree(utm(fields))
+    it = items().set_index("item_id")
+    inc = pyogrio.read_dataframe(SM / "incidents.geojson").set_index("incident_id")
+    weeks = [(a, b) for a, b in ((dt.date(2021, 11, 22) + dt.timedelta(days=7 * k),
+                                  dt.date(2021, 11, 28) + dt.timedelta(days=7 * k))
+                                 for k in range(14))]
+    cells = districts()
+    for row in truth.itertuples():
+        ids = row.item_ids.split(";")
+        finds = it.loc[ids]
+        # Its finds are AP and AT mines, as many as it says, all inside it.
+        assert (finds["item_type"] == "AP").sum() == row.found_ap
+        assert (finds["item_type"] == "AT").sum() == row.found_at
+        assert row.found_ap + row.found_at <= row.mines_ap + row.mines_at
+        assert shapely.contains_xy(row.geometry, finds.geometry.x, finds.geometry.y).all()
+        assert finds["report_id"].isna().all()
+        # Well beyond every recorded field's 500 m footprint (UTM metres; the
+        # grid scale differs from the ground by < 0.1 %).
+        pts = utm(finds.geometry.values)
+        _, dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
+        assert np.min(dist) > 1500, (row.field_id, np.min(dist))
+        # Cleared outside the reported weeks, so that the reports still match.
+        days = pd.to_datetime(finds["date"]).dt.date
+        assert not any(a <= d <= b for d in days for a, b in weeks)
+        # In the district it names; its incidents among its finds, with casualties.
+        assert cells[row.district].contains(row.geometry)
+        incs = inc.loc[row.incident_ids.split(";")]
+        assert len(incs) >= 1 and ((incs["killed"] + incs["injured"]) > 0).all()
+        assert shapely.contains_xy(row.geometry.buffer(0.001), incs.geometry.x,
+                                   incs.geometry.y).all()
 
 
 def test_incidents_mostly_outside_fields():
@@ -416,7 +463,8 @@ def test_reports_agree_with_the_project_parser():
 
 # --------------------------------------------------------------------------- traverse
 
-CONTRACT_KEYS = {"record_id", "handover", "district", "laid_date", "mines", "mine_types",
+CONTRACT_KEYS = {"record_id", "synthetic", "handover", "district", "laid_date", "mines",
+                 "mine_types",
                  "reference_point", "angle_unit", "north", "declination_deg",
                  "direction_correction", "closed", "legs", "rows"}
 UNIT_DEG = {"mil6000": 0.06, "mil6400": 360 / 6400, "deg": 0.1}

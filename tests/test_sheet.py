@@ -16,6 +16,7 @@ import pytest
 from pyproj import CRS
 
 import minemap
+import minemap.api  # the sheet API; minemap itself loads it lazily
 from minemap.sheets import grid
 
 DATA = Path(__file__).parent / "data"

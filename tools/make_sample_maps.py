@@ -1365,6 +1365,9 @@ YAML_HEADER = ("# SYNTHETIC sample minefield record(s) for minemap - not real da
 def write_traverse(out: Path, recs: list[tuple[TraversePlan, dict]]) -> list[str]:
     files: dict[str, list[dict]] = {}
     for plan, rec in recs:
+        # The mark on the record itself: a list file's header comment is not
+        # part of each record's text, which is what the store keeps.
+        rec = {"record_id": rec["record_id"], "synthetic": True, **rec}
         files.setdefault(plan.file, []).append(rec)
     names = []
     for name, rs in files.items():
@@ -1380,6 +1383,128 @@ def write_traverse(out: Path, recs: list[tuple[TraversePlan, dict]]) -> list[str
         path.write_text(YAML_HEADER + body, encoding="utf-8")
         names.append(f"traverse/{name}")
     return names
+
+
+# --------------------------------------------------------------------------- unmapped fields
+
+#: Minefields that no handed-over map records (ANAMA: most incidents happened
+#: outside the maps).  Per field: district, AP and AT mines laid, AP and AT
+#: finds so far, incidents.  Their finds and incidents lie far beyond every
+#: recorded field's 500 m footprint, so that ``minemap suspects`` finds them.
+UNMAPPED = (
+    ("Aghdam", 140, 6, 15, 2, 2),
+    ("Fuzuli", 95, 14, 10, 3, 1),
+    ("Jabrayil", 70, 9, 8, 3, 2),
+    ("Zangilan", 60, 4, 9, 1, 1),
+)
+#: Clearance of unmapped land happens outside the reported weeks, so that the
+#: weekly report figures (and the two real texts) still match the items.
+UNMAPPED_WINDOWS = ((dt.date(2021, 8, 2), dt.date(2021, 11, 14)),
+                    (dt.date(2022, 3, 7), dt.date(2022, 4, 30)))
+UNMAPPED_CLEAR_M = 1800.0   # from every recorded field (footprints reach 500 m)
+UNMAPPED_LINK_M = 80.0      # every find within this of two others (suspects' eps: 100 m)
+
+
+def _linked(xy: np.ndarray, link: float) -> bool:
+    """Every point has two others within `link` metres, and all form one group."""
+    d = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+    near = d <= link
+    if (near.sum(axis=1) < 3).any():
+        return False
+    seen, todo = {0}, [0]
+    while todo:
+        for j in np.flatnonzero(near[todo.pop()]):
+            if int(j) not in seen:
+                seen.add(int(j))
+                todo.append(int(j))
+    return len(seen) == len(xy)
+
+
+def make_unmapped(rng: np.random.Generator, cells_u: dict[str, shapely.Polygon],
+                  recorded: list[shapely.Geometry], releases: list[shapely.Geometry],
+                  incidents_xy: list[tuple[float, float]]) -> tuple[list, list, list]:
+    """Unmapped fields: (truth rows, item rows, incident rows), lon/lat geometries.
+
+    Each field is a compact outline 150-300 m across, far from every recorded
+    field, release and other incident; its finds lie inside it, linked
+    closely enough that they form one group; its incidents lie among them.
+    """
+    fields_tree = shapely.STRtree(recorded)
+    rel_tree = shapely.STRtree(releases)
+    inc_pts = shapely.points(np.asarray(incidents_xy, dtype=float))
+    truth, items, incidents = [], [], []
+    centres: list[tuple[float, float]] = []
+    n_item = n_inc = 0
+    for k, (district, mines_ap, mines_at, found_ap, found_at, n_incidents) in \
+            enumerate(UNMAPPED, start=1):
+        inner = cells_u[district].buffer(-1500)
+        shapely.prepare(inner)
+        x0, y0, x1, y1 = inner.bounds
+        for _ in range(5000):
+            cx, cy = rng.uniform(x0, x1), rng.uniform(y0, y1)
+            r = float(rng.uniform(75, 150))
+            g = shapely.Polygon(place(star(rng, int(rng.integers(6, 11)), r, rmin=0.7), cx, cy,
+                                      rng.uniform(0, np.pi), rng.uniform(0.65, 1.0)))
+            if not inner.contains(g) or len(fields_tree.query(g, "dwithin", UNMAPPED_CLEAR_M)):
+                continue
+            if len(rel_tree.query(g, "dwithin", 400.0)):
+                continue
+            if len(inc_pts) and shapely.dwithin(inc_pts, g, 400.0).any():
+                continue
+            if any(math.hypot(cx - a, cy - b) < 5000 for a, b in centres):
+                continue
+            n = found_ap + found_at
+            for _attempt in range(200):
+                xy = sample_in(rng, g, n)
+                if _linked(xy, UNMAPPED_LINK_M):
+                    break
+            else:
+                continue
+            break
+        else:
+            raise RuntimeError(f"no room for an unmapped field in {district}")
+        centres.append((cx, cy))
+        window = UNMAPPED_WINDOWS[k % 2]
+        first = random_date(rng, window[0], window[1] - dt.timedelta(days=28))
+        ids = []
+        for j, (x, y) in enumerate(xy):
+            n_item += 1
+            kind = "AP" if j < found_ap else "AT"
+            model = str(rng.choice(AP_TYPES, p=AP_W) if kind == "AP" else
+                        rng.choice(AT_TYPES, p=AT_W))
+            day = first + dt.timedelta(days=int(rng.integers(0, 28)))
+            lon, lat = _TO_LL.transform(x, y)
+            item_id = f"ITM-UNM-{n_item:04d}"
+            ids.append(item_id)
+            items.append(({"item_id": item_id, "item_type": kind, "date": day.isoformat(),
+                           "model": model, "report_id": None, "district": district,
+                           "synthetic": True}, shapely.Point(round(lon, 6), round(lat, 6))))
+        inc_ids = []
+        for _ in range(n_incidents):
+            # A casualty among the finds: the incident that first told of the field.
+            while True:
+                x, y = sample_in(rng, g)[0]
+                if np.hypot(xy[:, 0] - x, xy[:, 1] - y).min() <= UNMAPPED_LINK_M:
+                    break
+            n_inc += 1
+            killed = int(rng.choice([0, 1, 1, 2]))
+            injured = int(rng.integers(0 if killed else 1, 4))
+            day = random_date(rng, dt.date(2020, 12, 1), first - dt.timedelta(days=14))
+            lon, lat = _TO_LL.transform(x, y)
+            inc_id = f"INC-U{n_inc:03d}"
+            inc_ids.append(inc_id)
+            incidents.append(({"incident_id": inc_id, "date": day.isoformat(),
+                               "killed": killed, "injured": injured,
+                               "civilian": bool(rng.random() < 0.7), "synthetic": True},
+                              shapely.Point(round(lon, 6), round(lat, 6))))
+        truth.append(({"field_id": f"UNMAPPED-{k}", "district": district,
+                       "mines_ap": mines_ap, "mines_at": mines_at,
+                       "found_ap": found_ap, "found_at": found_at,
+                       "item_ids": ";".join(ids), "incident_ids": ";".join(inc_ids),
+                       "note": "true extent of a minefield no handed-over map records; "
+                               "for tests, not an import source",
+                       "synthetic": True}, utm_to_ll(g)))
+    return truth, items, incidents
 
 
 # --------------------------------------------------------------------------- main
@@ -1525,7 +1650,17 @@ def generate(out: Path) -> None:
                           "killed": killed, "injured": injured,
                           "civilian": bool(rng.random() < 0.55), "synthetic": True},
                          shapely.Point(round(lon, 6), round(lat, 6))))
-    inc_rows.sort(key=lambda r: r[0]["date"])
+    # Unmapped fields, from their own random stream so that every file
+    # above stays as it was.
+    urng = np.random.Generator(np.random.PCG64([SEED, 13]))
+    recorded = [f.valid for f in fields] + [new.valid]
+    inc_xy = [_TO_UTM.transform(r[1].x, r[1].y) for r in inc_rows]
+    truth, unmapped_items, unmapped_incidents = make_unmapped(
+        urng, cells_u, recorded, [r.utm for r in clear.releases], inc_xy)
+    write_geojson(out / "clearance" / "items_unmapped.geojson", unmapped_items, "items_unmapped")
+    write_geojson(out / "unmapped_fields_truth.geojson", truth, "unmapped_fields_truth")
+    inc_rows += unmapped_incidents
+    inc_rows.sort(key=lambda r: (r[0]["date"], r[0]["incident_id"]))
     write_geojson(out / "incidents.geojson", inc_rows, "incidents")
 
     manifest = {"synthetic": True, "steps": [
@@ -1543,7 +1678,8 @@ def generate(out: Path) -> None:
         {"kind": "clearance", "sources": ["clearance/releases_2021.geojson",
                                           "clearance/releases_2022.geojson",
                                           "clearance/items_2021.geojson",
-                                          "clearance/items_2022.geojson"]},
+                                          "clearance/items_2022.geojson",
+                                          "clearance/items_unmapped.geojson"]},
         {"kind": "incidents", "sources": ["incidents.geojson"]},
         {"kind": "reports", "sources": sorted(reports)},
     ]}

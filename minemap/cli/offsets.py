@@ -15,8 +15,7 @@ from minemap.cli import options
 @click.option("--apply", "apply_", is_flag=True,
               help="Record a new revision of --handover moved by the estimate (revertible).")
 @options.as_of_opt
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="Write the table to .csv.")
+@options.table_output_opt
 @options.overwrite_opt
 @options.json_opt
 @click.pass_context
@@ -36,7 +35,9 @@ def command(ctx, handover, by, rotation, apply_, as_of, output, overwrite, as_js
     if apply_ and not handover:
         raise UsageError("--apply needs --handover H: one map is moved at a time")
     if output:
-        _check_output(output, overwrite)
+        from minemap.export import check_table_output
+
+        check_table_output(output, overwrite=overwrite)  # before the estimate, not after
     st = options.get_store(ctx)
     if apply_:
         result, table = apply_offsets(st, handover=handover, by=by, rotation=rotation,
@@ -44,9 +45,9 @@ def command(ctx, handover, by, rotation, apply_, as_of, output, overwrite, as_js
     else:
         table = offsets(st, handover=handover, by=by, rotation=rotation, as_of=as_of)
     if output:
-        from minemap.export import write_table_csv
+        from minemap.export import write_table
 
-        write_table_csv(table, output, overwrite=overwrite)
+        write_table(table, output, overwrite=overwrite, sheet="offsets")
         click.echo(f"wrote {len(table)} rows to {output}")
     elif as_json:
         click.echo(table.to_json(orient="records", force_ascii=False, indent=1))
@@ -64,16 +65,3 @@ def command(ctx, handover, by, rotation, apply_, as_of, output, overwrite, as_js
                        f" ({len(result.changed)} records changed); undo with"
                        f" minemap revert {result.revision - 1} --handover {handover}")
 
-
-def _check_output(output: str, overwrite: bool) -> None:
-    from pathlib import Path
-
-    from minemap._errors import UsageError
-
-    path = Path(output)
-    if path.suffix.lower() != ".csv":
-        raise UsageError(f"{path}: offsets writes .csv (or use --json)")
-    if not path.parent.is_dir():
-        raise UsageError(f"output directory does not exist: {path.parent}")
-    if path.exists() and not overwrite:
-        raise UsageError(f"{path} exists; pass --overwrite to replace it")

@@ -41,6 +41,10 @@ revision_opt = click.option(
     " (default: the latest).",
 )
 overwrite_opt = click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
+table_output_opt = click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), default=None, metavar="OUT",
+    help="Write the table to OUT.csv (rounded) or OUT.xlsx (full precision, number formats).",
+)
 json_opt = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 

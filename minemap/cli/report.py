@@ -84,22 +84,23 @@ def validate_hint(ctx: click.Context) -> str | None:
     return f"`{shlex.join(args)}`"
 
 
-def write_warnings_csv(path: str | Path, problems: Sequence[Problem], *,
-                       overwrite: bool = False) -> int:
-    """Write every warning as CSV (file, record, kind, message); return how many.
+def write_warnings(path: str | Path, problems: Sequence[Problem], *,
+                   overwrite: bool = False) -> int:
+    """Write every warning as CSV or XLSX (file, record, kind, message); return how many.
 
-    Written like every export: refused over an existing file without
-    ``overwrite``, atomically, with cells a spreadsheet would run neutralised.
+    Written like every table (:func:`minemap.export.write_table`): refused
+    over an existing file without ``overwrite``, atomically, with cells a
+    spreadsheet would run neutralised.
     """
     import pandas as pd
 
-    from minemap.export import write_table_csv
+    from minemap.export import write_table
 
     rows = [(p.file, p.record, problem_kind(p),
              p.message if p.leg is None else f"leg {p.leg}: {p.message}")
             for p in problems if p.severity == "warning"]
-    write_table_csv(pd.DataFrame(rows, columns=["file", "record", "kind", "message"]), path,
-                    overwrite=overwrite)
+    write_table(pd.DataFrame(rows, columns=["file", "record", "kind", "message"]), path,
+                overwrite=overwrite, sheet="warnings")
     return len(rows)
 
 

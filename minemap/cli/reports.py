@@ -18,17 +18,30 @@ _RECONCILE_SHOWN = ("date_start", "date_end", "cleared_ha", "reported_ha", "diff
               help="Each report beside the polygons' hectares and the items found in its"
               " period, with the differences.")
 @options.as_of_opt
+@options.table_output_opt
+@options.overwrite_opt
 @options.json_opt
 @click.pass_context
-def command(ctx, reconcile, as_of, as_json):
-    """The weekly report periods in the store (with --reconcile: against the polygons)."""
+def command(ctx, reconcile, as_of, output, overwrite, as_json):
+    """The weekly report periods in the store (with --reconcile: against the polygons).
+
+    -o writes every column (with --reconcile, the per-district rows too); a
+    figure a report does not state stays an empty cell, never 0.
+    """
     from minemap.api import reconcile as reconcile_reports
     from minemap.api import reports
     from minemap.cli.tables import print_table
+    from minemap.export import check_table_output, write_table
 
+    if output:
+        check_table_output(output, overwrite=overwrite)
     store = options.get_store(ctx)
     if reconcile:
         table = reconcile_reports(store, as_of=as_of)
+        if output:
+            write_table(table, output, overwrite=overwrite, sheet="reconciliation")
+            click.echo(f"wrote {len(table)} rows to {output}")
+            return
         if as_json:
             click.echo(table.to_json(orient="records", force_ascii=False, indent=1))
             return
@@ -47,6 +60,14 @@ def command(ctx, reconcile, as_of, as_json):
         from minemap.api import _as_of
 
         frame = frame[frame["date_end"] <= _as_of(as_of)]
+    if output:
+        table = frame.copy()
+        # One cell per report: its districts joined (null stays empty).
+        table["districts"] = ["; ".join(d) if d is not None else None
+                              for d in table["districts"]]
+        write_table(table, output, overwrite=overwrite, sheet="reports")
+        click.echo(f"wrote {len(table)} rows to {output}")
+        return
     if as_json:
         # The null rule: a figure the report does not state is null, never 0.
         records = [

@@ -15,7 +15,7 @@ from minemap.cli import options
 @options.as_of_opt
 @options.revision_opt
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="Write the areas (.geojson, .gpkg, .shp, .kml, .csv).")
+              help="Write the areas (.geojson, .gpkg, .shp, .kml, .csv, or .xlsx for a table).")
 @options.overwrite_opt
 @options.json_opt
 @click.pass_context

@@ -8,15 +8,13 @@ every column).
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from minemap.export.rounding import decimals_for
+from minemap.export.rounding import decimals_for, is_measure
 
 _MAX_ROWS = 40
 # Wide tables with few rows (by handover, by district) read better turned
@@ -187,7 +185,7 @@ def _fmt(v, column: str = "") -> str:
         dec = decimals_for(column)
         if dec is None:
             dec = 2
-        if dec and float(v).is_integer() and not re.search(r"(_ha|_pct|_m)$", column):
+        if dec and float(v).is_integer() and not is_measure(column):
             dec = 0  # whole finds and counts print whole
         return f"{v:,.{dec}f}"
     if isinstance(v, int | np.integer):

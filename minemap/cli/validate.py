@@ -8,7 +8,7 @@ from minemap.cli import import_common as common
 from minemap.cli import options
 from minemap.cli.main import echo_problems
 from minemap.cli.progress import progress
-from minemap.cli.report import echo_warnings, write_warnings_csv
+from minemap.cli.report import echo_warnings, write_warnings
 
 
 @click.command("validate")
@@ -30,7 +30,8 @@ from minemap.cli.report import echo_warnings, write_warnings_csv
 @click.option("--all", "every", is_flag=True,
               help="List every warning (by default the first 20 of each kind, then a count).")
 @click.option("--warnings-file", type=click.Path(dir_okay=False), default=None,
-              metavar="OUT.csv", help="Write every warning to CSV: file, record, kind, message.")
+              metavar="OUT", help="Write every warning to OUT.csv or OUT.xlsx: file, record,"
+              " kind, message.")
 @options.overwrite_opt
 @click.pass_context
 def command(ctx, sources, kind, handover, handover_date, layer, crs, column_map, vocabulary,
@@ -38,16 +39,15 @@ def command(ctx, sources, kind, handover, handover_date, layer, crs, column_map,
     """Run the import checks without writing; list every error; exit 1 if any is an error.
 
     Warnings are listed up to 20 of each kind, then counted: --all lists every
-    one, and --warnings-file writes them all to CSV with their record ids.
+    one, and --warnings-file writes them all to CSV or XLSX with their record ids.
     """
-    from pathlib import Path
-
-    from minemap._errors import UsageError
     from minemap.imports import validate
 
-    if warnings_file and Path(warnings_file).exists() and not overwrite:
+    if warnings_file:
+        from minemap.export import check_table_output
+
         # Before the checks, which take a while on a large file.
-        raise UsageError(f"{warnings_file} exists; pass --overwrite to replace it")
+        check_table_output(warnings_file, overwrite=overwrite)
 
     opts = {"layer": common.layer_value(layer), "crs": crs, "column_map": column_map}
     if kind == "records":
@@ -62,7 +62,7 @@ def command(ctx, sources, kind, handover, handover_date, layer, crs, column_map,
     bar.close()
     errors = [p for p in problems if p.severity == "error"]
     if warnings_file:
-        n = write_warnings_csv(warnings_file, problems, overwrite=overwrite)
+        n = write_warnings(warnings_file, problems, overwrite=overwrite)
         if not ctx.obj["quiet"]:
             click.echo(f"wrote {n} warning(s) to {warnings_file}", err=True)
     if not ctx.obj["quiet"]:

@@ -7,6 +7,8 @@ GeoPackage and JSON keep full precision, so nothing here is applied to them.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -32,9 +34,23 @@ NAMED_DECIMALS: dict[str, int] = {
 }
 
 
+# A column of a before/after pair (history --diff, offsets) is rounded as
+# the column it pairs: area_ha_before as area_ha, accuracy_pct_after as a %.
+_PAIRED = re.compile(r"_(before|after)$")
+
+
+def _base(column: str) -> str:
+    return _PAIRED.sub("", str(column))
+
+
+def is_measure(column: str) -> bool:
+    """Whether `column` holds hectares, a percentage or metres (never shown whole)."""
+    return _base(column).endswith(tuple(s for s, _ in SUFFIX_DECIMALS))
+
+
 def decimals_for(column: str) -> int | None:
     """Decimals a reader is shown for `column`, or None (as it is)."""
-    name = str(column)
+    name = _base(column)
     if name in NAMED_DECIMALS:
         return NAMED_DECIMALS[name]
     for suffix, dec in SUFFIX_DECIMALS:
@@ -77,13 +93,34 @@ def round_table(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def excel_format(column: str, dtype: object) -> str | None:
-    """The spreadsheet number format for a column (None: general)."""
-    dec = decimals_for(column)
+def excel_format(column: str, dtype: object, values: object = None) -> str | None:
+    """The spreadsheet number format for a column (None: general).
+
+    The format shows what the CSV shows (:func:`round_table`): decimals by
+    the rule, and whole numbers whole, so that integer counts (and
+    finds that happen to be whole) read ``12``, not ``12.0``; hectares,
+    percentages and metres always keep their decimals.
+
+    Parameters
+    ----------
+    column
+        The column's name (its decimals come from :func:`decimals_for`).
+    dtype
+        The column's dtype.
+    values
+        The column's values, to tell whole counts in a float column.
+    """
     if pd.api.types.is_bool_dtype(dtype):
         return None
-    if dec is not None and pd.api.types.is_numeric_dtype(dtype):
-        return "#,##0" if dec == 0 else "#,##0." + "0" * dec
     if pd.api.types.is_integer_dtype(dtype):
         return "#,##0"
-    return None
+    dec = decimals_for(column)
+    if dec is None or not pd.api.types.is_numeric_dtype(dtype):
+        return None
+    if dec and values is not None and not is_measure(column):
+        a = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype="float64")
+        ok = np.isfinite(a)
+        r = np.round(a[ok], dec)
+        if ok.any() and (r == np.floor(r)).all():
+            dec = 0
+    return "#,##0" if dec == 0 else "#,##0." + "0" * dec

@@ -80,7 +80,7 @@ def write_table_xlsx(table: pd.DataFrame, path: str | os.PathLike, *,
             if cell.data_type == "f":
                 cell.data_type = "s"
     for j, c in enumerate(table.columns, start=1):
-        fmt = excel_format(str(c), table[c].dtype)
+        fmt = excel_format(str(c), table[c].dtype, table[c])
         letter = get_column_letter(j)
         if fmt:
             for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):

@@ -3,7 +3,8 @@
 A small grammar over the sentence's tokens, applied once from left to right
 (linear time whatever the text; issue 15 item 2)::
 
-    mention   := number type | number "-"? hectares
+    mention   := number type | number "-"? hectares | number ("were" | "was") type
+               | type ":" number                  ("anti-tank mines: 3", a list of labels)
     number    := digits | number-words | "a" | "an" | "a single" | "no"
     type      := "(" ? ("pieces" | "items" | "units") "of" ? kind
     kind      := ap-adjective mine-noun | at-adjective mine-noun | uxo-noun
@@ -67,6 +68,7 @@ class Mention:
     error: str | None = None
     rounding: str | None = None
     in_list: bool = False
+    unread: bool = False   # a label whose value is no number ("anti-tank mines: several")
 
 
 @dataclass
@@ -204,6 +206,34 @@ def _value(kind: str, form: str, raw: str) -> int | float:
     return 0 if raw.lower().startswith("no") else 1
 
 
+def _labelled(toks: list[_Tok], i: int) -> tuple[int, int, str, bool] | None:
+    """A label and its value at ``i``: "anti-tank mines: 3".
+
+    Only a full label (a mine noun, or an ordnance noun) followed by a colon
+    and a number in digits or words; the number must not start a mention of
+    its own ("anti-tank mines: 3 AP …" is not a label).  Returns (start of
+    the value, index after it, figure, unread): `unread` when the value is a
+    word that is no number ("several", "about 14"), which gives no figure.
+    """
+    if toks[i].text[0].isdigit() or toks[i].low == "(":
+        return None
+    found = _kind(toks, i)
+    if found is None or found[2]:
+        return None
+    end, kind, _ = found
+    if end + 1 >= len(toks) or toks[end].low != ":":
+        return None
+    num = _number(toks, end + 1)
+    if num is None or num[1] == "article":
+        if toks[end + 1].text[0].isalpha() or toks[end + 1].low == "~":
+            return end + 1, end + 2, kind, True
+        return None
+    after = num[0]
+    if _kind(toks, after) is not None or (after < len(toks) and toks[after].low in _HECTARES):
+        return None
+    return end + 1, after, kind, False
+
+
 def find_mentions(index: int, text: str) -> list[Mention]:
     """Every count and hectares figure in one sentence, in text order."""
     toks = _tokens(text)
@@ -211,6 +241,23 @@ def find_mentions(index: int, text: str) -> list[Mention]:
     i = 0
     after_list_item = -1   # token index where a list item's join may continue the list
     while i < len(toks):
+        if (lab := _labelled(toks, i)) is not None:
+            n0, after, kind, unread = lab
+            if unread:
+                out.append(Mention(kind, index, (toks[i].start, toks[after - 1].end),
+                                   text[toks[i].start:toks[after - 1].end], unread=True))
+                i = after
+                continue
+            raw = text[toks[n0].start:toks[after - 1].end]
+            m = Mention(kind, index, (toks[i].start, toks[after - 1].end),
+                        text[toks[i].start:toks[after - 1].end], rounding=_rounding(toks, n0))
+            try:
+                m.value = _value(kind, "digits" if raw[0].isdigit() else "words", raw)
+            except Unreadable as exc:
+                m.error = str(exc)
+            out.append(m)
+            i = after
+            continue
         num = _number(toks, i)
         if num is None:
             i += 1
@@ -229,6 +276,11 @@ def find_mentions(index: int, text: str) -> list[Mention]:
                 found = (h + 1, "cleared_ha", False)
         if found is None:
             found = _kind(toks, j)
+        if found is None and j + 1 < len(toks) and toks[j].low in ("were", "was"):
+            # "Of the 25 mines, 3 were anti-tank mines": a full noun phrase only.
+            after_verb = _kind(toks, j + 1)
+            if after_verb is not None and not after_verb[2]:
+                found = after_verb
         if found is None:
             i = j
             continue

@@ -4,8 +4,9 @@ Wordings read (DESIGN §9): "from July 3 to July 8", "from 22 to 27 August",
 "between April 21 and April 27", "on October 17-22", "(November 15-20)",
 "December 11–17", "(15.04.2024–21.04.2024)", "from July 3 through July 8,
 2023", "during the week of January 10 to 15", "from 2022-01-10 to
-2022-01-15", and whole months ("in March", "for April 2022").  A range may
-cross a month or a year.
+2022-01-15", "the week ending July 8" (the seven days that end on July 8),
+and whole months ("in March", "for April 2022").  A range may cross a month
+or a year.
 
 Year rule (``examples/README.md``): the period ends on or before the dateline.
 The end takes the latest year that allows that, and the start the same year,
@@ -17,7 +18,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from minemap.readers.reports.numbers import Unreadable
 
@@ -85,6 +86,15 @@ _MONTH_RANGE = re.compile(
 _MONTH_ONLY = re.compile(
     rf"\b(?i:(?:in|for|during|throughout|over)\s+(?:the\s+month\s+of\s+)?|month\s+of\s+)"
     rf"(?P<m>{_FULL_MONTH})(?:,?\s+(?P<y>{YEAR}))?(?!\s*\d)"
+)
+
+
+# "the week ending July 8", "week ended 8 July 2023": the seven days ending then.
+_WEEK_ENDING = re.compile(
+    rf"\bweek\s+(?:ending|ended|that\s+ended)\s+(?:on\s+)?(?:the\s+)?"
+    rf"(?:(?P<m1>{MONTH})\s*(?P<d1>{DAY})|(?P<d2>{DAY})\s+(?:of\s+)?(?P<m2>{MONTH}))"
+    rf"(?:,?\s+(?P<y>{YEAR}){_NOT_A_COUNT})?",
+    re.IGNORECASE,
 )
 
 
@@ -183,6 +193,24 @@ def _resolve_month(m: re.Match[str], dateline: date | None) -> tuple[date, date]
     return date(year, mon, 1), end
 
 
+def _resolve_week_ending(m: re.Match[str], dateline: date | None) -> tuple[date, date]:
+    what = m.group(0).strip()
+    mon = month_number(m.group("m1") or m.group("m2"))
+    day = _day(m.group("d1") or m.group("d2"))
+    try:
+        date(2000, mon, day)
+    except ValueError:
+        raise Unreadable(f"'{what}' contains a day that does not exist") from None
+    year = int(m.group("y")) if m.group("y") else _end_year(mon, day, dateline, what)
+    try:
+        end = date(year, mon, day)
+    except ValueError:
+        raise Unreadable(f"'{what}' ends on 29 February of the common year {year}") from None
+    if dateline is not None and end > dateline:
+        raise Unreadable(f"the period '{what}' ends after the dateline {dateline.isoformat()}")
+    return end - timedelta(days=6), end
+
+
 def find_periods(index: int, text: str, dateline: date | None) -> list[Period]:
     """Every date range and whole month named in one sentence, in text order."""
     found: list[Period] = []
@@ -191,6 +219,14 @@ def find_periods(index: int, text: str, dateline: date | None) -> list[Period]:
     def free(a: int, b: int) -> bool:
         return not any(x < b and a < y for x, y in taken)
 
+    for m in _WEEK_ENDING.finditer(text):
+        taken.append(m.span())
+        p = Period(index, m.span(), m.group(0).strip())
+        try:
+            p.start, p.end = _resolve_week_ending(m, dateline)
+        except Unreadable as exc:
+            p.error = str(exc)
+        found.append(p)
     for rx in (*_BETWEEN, *_RANGES):
         for m in rx.finditer(text):
             if not free(*m.span()):

@@ -94,7 +94,8 @@ class ReportReading:
         ``found_ap``, ``found_at``, ``found_uxo`` (int or None),
         ``cleared_ha`` (float or None) and ``source_file``; None when refused.
     problems
-        The refusals (errors); empty when the text was read.
+        The refusals (errors) when the text was refused; when it was read,
+        only warnings (a figure in words that are no number, read as null).
     notes
         For ``-v``: which sentence gave which figure, what was ignored.
     """
@@ -151,7 +152,22 @@ def _choose_period(facts: list[_Facts]) -> tuple[_Facts, Period] | None:
     return (ranges or eligible or [None])[0]
 
 
-def _contexts(facts: list[_Facts], period: Period) -> None:
+def _headline_facts(cleaned: str, body: str, dateline) -> list[_Facts]:
+    """Periods of the leading lines (a headline) that the body does not contain.
+
+    Only their periods are read, never their figures: a headline rounds.
+    """
+    out = []
+    for line, kept in zip(cleaned.split("\n"), body.split("\n")):
+        head = line[:len(line) - len(kept)] if kept and line.endswith(kept) else line
+        if not head.strip() or (kept and kept == line):
+            continue
+        s = Sentence(-1, head.strip())
+        out.append(_Facts(s, find_periods(-1, s.text, dateline), []))
+    return out
+
+
+def _contexts(facts: list[_Facts], period: Period, *, from_headline: bool = False) -> None:
     """Mark the sentences about the report's period, and where their background starts.
 
     A sentence naming the period is about it; one naming another period is not,
@@ -160,8 +176,10 @@ def _contexts(facts: list[_Facts], period: Period) -> None:
     sentence that refers back ("in the said period") is.
     """
     key = (period.start, period.end)
-    current: bool | None = None     # are undated sentences here about the period?
-    last_named: bool | None = None  # was the last period named the report's?
+    # A period named only in the headline is what the whole body speaks of,
+    # until the body names another.
+    current: bool | None = True if from_headline else None  # undated sentences about it?
+    last_named: bool | None = True if from_headline else None  # the last period named ours?
     for f in facts:
         own = [p for p in f.periods if (p.start, p.end) == key and not _marked_other(f, p)]
         if own:
@@ -179,14 +197,19 @@ def _contexts(facts: list[_Facts], period: Period) -> None:
             f.about = False
 
 
-def _figures(facts: list[_Facts], period: Period, source: str, notes: list[str]
-             ) -> tuple[dict[str, Any], list[Problem], set[int]]:
-    """Each figure of the period, the refusals, and the sentences that gave one."""
+def _figures(facts: list[_Facts], period: Period, source: str, notes: list[str],
+             warnings: list[Problem]) -> tuple[dict[str, Any], list[Problem], set[int]]:
+    """Each figure of the period, the refusals, and the sentences that gave one.
+
+    Figures the text gives in words that are no number add a warning to
+    `warnings` and are null.
+    """
     record: dict[str, Any] = {}
     problems: list[Problem] = []
     gave: set[int] = set()
     for kind, label in KINDS.items():
         used: list[Mention] = []
+        unread: list[Mention] = []
         for f in facts:
             for m in f.mentions:
                 if m.kind != kind:
@@ -198,6 +221,8 @@ def _figures(facts: list[_Facts], period: Period, source: str, notes: list[str]
                     notes.append(f"background ignored: {_quote(m.text)} in {where}")
                 elif m.rounding:
                     notes.append(f"rounding ignored: {_quote(m.text)} ({m.rounding}) in {where}")
+                elif m.unread:
+                    unread.append(m)
                 else:
                     used.append(m)
         bad = [m for m in used if m.error]
@@ -214,6 +239,10 @@ def _figures(facts: list[_Facts], period: Period, source: str, notes: list[str]
                 f"{period.start}..{period.end}: {_quote(a.text)} and {_quote(b.text)}"))
             continue
         record[kind] = used[0].value if used else None
+        if not used and unread:
+            # Never a guess: a figure given in words that are no number is null.
+            warnings.append(Problem(source, None, f"{label} in {_quote(unread[0].text)} is no "
+                                    "number; read as not stated (null)", "warning"))
         if not used:
             notes.append(f"{kind} = null: not stated for the period")
         for m in used:
@@ -276,13 +305,18 @@ def read_report_text(text: str, *, source: str = "<text>") -> ReportReading:
     if size > limit:
         return refuse(f"the text is {size:,} bytes, more than a report can be "
                       f"(settings.report_max_bytes = {limit:,}); not read")
-    dateline, body, dl_notes = find_dateline(clean(text))
+    cleaned = clean(text)
+    dateline, body, dl_notes = find_dateline(cleaned)
     notes += dl_notes
     day = dateline.date if dateline else None
     facts = [_Facts(s, find_periods(s.index, s.text, day), find_mentions(s.index, s.text))
              for s in split_sentences(body)]
 
     chosen = _choose_period(facts)
+    from_headline = False
+    if chosen is None:
+        chosen = _choose_period(_headline_facts(cleaned, body, day))
+        from_headline = chosen is not None
     if chosen is None:
         shown = "; ".join(_quote(p.text) for f in facts for p in f.periods)
         return refuse("no period found (expected e.g. 'from January 10 to 15', "
@@ -293,15 +327,17 @@ def read_report_text(text: str, *, source: str = "<text>") -> ReportReading:
         if dateline and dateline.note and "year" in period.error:
             return refuse(f"period {_quote(period.text)}: {dateline.note}")
         return refuse(f"period {_quote(period.text)}: {period.error}")
-    notes.append(f"period {period.start}..{period.end} from sentence {pf.sentence.index + 1}: "
+    where = "the headline" if from_headline else f"sentence {pf.sentence.index + 1}"
+    notes.append(f"period {period.start}..{period.end} from {where}: "
                  f"{_quote(pf.sentence.text)}")
     for f in facts:
         for p in f.periods:
             if (p.start, p.end) != (period.start, period.end) or _marked_other(f, p):
                 notes.append(f"other period ignored: {_quote(p.text)} in sentence "
                              f"{f.sentence.index + 1}")
-    _contexts(facts, period)
-    figures, problems, gave = _figures(facts, period, source, notes)
+    _contexts(facts, period, from_headline=from_headline)
+    warnings: list[Problem] = []
+    figures, problems, gave = _figures(facts, period, source, notes, warnings)
     if problems:
         return ReportReading(None, problems, notes)
     record = {
@@ -309,7 +345,7 @@ def read_report_text(text: str, *, source: str = "<text>") -> ReportReading:
         "districts": _districts(facts, pf, gave, notes),
         **figures, "source_file": source,
     }
-    return ReportReading(record, [], notes)
+    return ReportReading(record, warnings, notes)
 
 
 def parse_report(text: str, *, source: str = "<text>") -> dict[str, Any]:

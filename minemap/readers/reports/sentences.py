@@ -84,7 +84,8 @@ def _is_prose(line: str, nxt: str) -> bool:
     words = len(line.split())
     stripped = line.strip()
     return words > 12 or (words >= 4 and bool(re.search(r"[.!?\"”]$", stripped))) or (
-        words > 6 and nxt[:1].islower()
+        # Prose runs on into a lower-case line; a "date …" line is not prose.
+        words > 6 and nxt[:1].islower() and not _PUBLISHED.match(nxt)
     ) or (
         # A line that stops mid-phrase is hard-wrapped prose, not a headline.
         words >= 3 and bool(nxt) and bool(_MID_PHRASE.search(stripped))

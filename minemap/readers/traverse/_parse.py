@@ -151,6 +151,11 @@ def _orientation(data: dict, spec: Spec, line: int | None, ctx: Ctx) -> str | No
         spec.closed = True if missing(data.get("closed")) else boolean(data["closed"], "closed")
     except ValueError as exc:
         ctx.error(name, str(exc), line=line)
+    if not missing(data.get("synthetic")):
+        try:
+            boolean(data["synthetic"], "synthetic")
+        except ValueError as exc:
+            ctx.warn(name, f"{exc}; ignored", line=line)
     return unit
 
 

@@ -27,6 +27,9 @@ RECORD_FIELDS = {
     "record_id", "handover", "district", "laid_date", "mines", "mines_ap", "mines_at",
     "mines_total", "mine_types", "reliability", "reference_point", "angle_unit", "north",
     "closed", "declination_deg", "direction_correction", "legs", "rows",
+    # Sample data says so on the record itself (kept in its raw text, which a
+    # list file's header comment is not): sheets print SYNTHETIC from it.
+    "synthetic",
 }
 NORTHS = ("grid", "true", "magnetic")
 _MISSING = {"", "~", "null", "none"}
