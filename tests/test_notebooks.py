@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -24,8 +23,9 @@ pytest.importorskip("ipykernel")
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-#: Each notebook must run in well under a minute on the sample data.
-BUDGET_S = 60
+#: A hang guard per cell, not a speed test: speed is measured in benchmarks/,
+#: and a wall-clock limit here would fail on a busy CI machine.
+CELL_TIMEOUT_S = 300
 
 
 def _kernel_env(workdir: Path) -> dict[str, str]:
@@ -70,16 +70,13 @@ def test_notebook_runs(path: Path, tmp_path: Path):
 
     nb = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(
-        nb, timeout=300, kernel_name="python3",
+        nb, timeout=CELL_TIMEOUT_S, kernel_name="python3",
         resources={"metadata": {"path": str(tmp_path)}},
     )
-    start = time.perf_counter()
     client.execute(env=_kernel_env(tmp_path))
-    elapsed = time.perf_counter() - start
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
               if o.output_type == "error"]
     assert not errors, errors[0]
-    assert elapsed < BUDGET_S, f"{path.name} took {elapsed:.0f} s"
     # Nothing was written beside the notebook: the kernel worked in tmp_path.
     assert not list((ROOT / "notebooks").glob("*.gpkg"))
 
