@@ -11,12 +11,10 @@ import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-import geopandas
 import numpy as np
 import pandas as pd
-import shapely
 
 from minemap._errors import UsageError
 from minemap.export.common import (
@@ -30,6 +28,9 @@ from minemap.export.common import (
     write_error,
 )
 from minemap.export.rounding import round_table
+
+if TYPE_CHECKING:
+    import geopandas
 
 #: ``#meta+<name>``.
 HXL_TAGS: dict[str, str] = {
@@ -125,6 +126,8 @@ def _write_csv(fh: IO[str], frame: geopandas.GeoDataFrame, geoms: np.ndarray, la
     their coordinates (`precision` for degrees).  A `note` (the CRS and its
     transformation) is written as a first ``#`` comment line.
     """
+    import shapely
+
     coord_precision = precision if coord_precision is None else coord_precision
     frame = round_table(pd.DataFrame(frame.drop(columns=frame.geometry.name)))
     for c in ("lat", "lon"):

@@ -51,6 +51,7 @@ from minemap.store.base import (
 )
 from minemap.store.gpkg_schema import history as _hist
 from minemap.store.gpkg_schema import rtree as _rtree
+from minemap.store.gpkg_table import DEFAULT_STORE, default_store_path
 from minemap.store.revisions import (
     LAYERS,
     REVISION_COLUMNS,
@@ -62,8 +63,6 @@ from minemap.store.revisions import (
     revision_record,
     sha256_file,
 )
-
-DEFAULT_STORE = "minemap.gpkg"
 
 #: Why an import gave up waiting (DESIGN §10).
 LOCKED = ("store is locked by another program (an open QGIS edit session?); nothing was"
@@ -387,9 +386,13 @@ class _Writer(_View, StoreWriter):
                 "m.rev_from" if c == "revision" else f'x."{c}"' if c in cols else f'm."{c}"'
                 for c in out)
             targets = ", ".join(f'"{c}"' for c in out)
+            # CROSS JOIN keeps the new rows outside: otherwise SQLite scans the
+            # unindexed temporary table once per current field (quadratic: 65 s
+            # at 20,000 fields) instead of one key lookup per new row.
             self.conn.execute(
                 f"INSERT INTO crossref (geom, {targets})"
-                f" SELECT m.geom, {pick} FROM temp.crossref_new x JOIN {_hist('minefields')} m"
+                f" SELECT m.geom, {pick} FROM temp.crossref_new x CROSS JOIN"
+                f" {_hist('minefields')} m"
                 " ON m.handover = x.handover AND m.record_id = x.record_id"
                 " WHERE m.rev_to IS NULL")
             self.conn.execute("DELETE FROM temp.crossref_new")
@@ -585,8 +588,3 @@ class GeoPackageStore(StoreBackend):
                 raise self._error(exc) from None
         finally:
             conn.close()
-
-
-def default_store_path(path: str | os.PathLike | None = None) -> Path:
-    """``path``, else ``$MINEMAP_STORE``, else ``minemap.gpkg`` in the current folder."""
-    return Path(path or os.environ.get("MINEMAP_STORE") or DEFAULT_STORE)

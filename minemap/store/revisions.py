@@ -26,6 +26,7 @@ import shapely
 
 from minemap._errors import DataError
 from minemap.records import schema
+from minemap.store.gpkg_table import CROSSREF_REAL, crossref_frame  # noqa: F401 - re-exported
 
 if TYPE_CHECKING:
     from minemap.store.base import StoreView, StoreWriter
@@ -81,10 +82,7 @@ REVISION_COLUMNS = (
 JSON_REVISION_COLUMNS = ("sources", "sha256", "options", "source_crs", "transformation",
                          "added", "changed", "removed")
 
-_CROSSREF_REAL = {
-    "area_ha", "released_ha", "released_pct", "cleared_ha", "cleared_pct",
-    "found_mines", "remaining_est",
-}
+_CROSSREF_REAL = CROSSREF_REAL
 
 
 # --------------------------------------------------------------------------- plans
@@ -298,17 +296,6 @@ def layer_frame(
         return frame
     geoms = geometries if geometries is not None and len(rows) else np.array([], dtype=object)
     return gpd.GeoDataFrame(frame, geometry=list(geoms), crs="EPSG:4326")
-
-
-def crossref_frame(rows: list[tuple]) -> pd.DataFrame:
-    """The materialised crossref from stored rows of ``CROSSREF_COLUMNS``."""
-    frame = pd.DataFrame(list(rows), columns=list(schema.CROSSREF_COLUMNS))
-    for c in _CROSSREF_REAL:
-        frame[c] = pd.to_numeric(frame[c]).astype("float64")
-    frame["mines_total"] = frame["mines_total"].astype("int64")
-    for c in set(schema.CROSSREF_COLUMNS) - _CROSSREF_REAL - {"mines_total"}:
-        frame[c] = frame[c].astype(object).where(frame[c].notna(), "")
-    return frame
 
 
 def revision_record(row: dict[str, Any]) -> dict[str, Any]:
