@@ -365,24 +365,43 @@ def dates(frame: pd.DataFrame, column: str, name: str, names: list[str],
             return [""] * len(frame), [Problem(name, None, f"no {column!r} column")]
         return [""] * len(frame), []
     out, problems = [], []
+    today = _dt.date.today()
+    # A date column holds few distinct values: each is parsed once.
+    # Keyed by type too: 1, 1.0 and True are one dict key but not one value.
+    seen: dict[tuple, tuple[str, _dt.date | None, str | None]] = {}
     for i, v in enumerate(frame[column].tolist()):
         try:
-            if partial:
-                shown, d = parse_record_date(v)
-            else:
-                d = parse_date(v)
-                shown = d.isoformat() if d else ""
-        except ValueError as exc:
-            problems.append(Problem(name, names[i], f"{column}: {exc}"))
+            shown, d, error = seen[type(v), v]
+        except (KeyError, TypeError):
+            shown, d, error = _parsed(v, partial)
+            try:
+                seen[type(v), v] = (shown, d, error)
+            except TypeError:  # unhashable: parsed each time
+                pass
+        if error is not None:
+            problems.append(Problem(name, names[i], f"{column}: {error}"))
             out.append("")
             continue
         if d is None and required:
             problems.append(Problem(name, names[i], f"{column} is missing"))
-        elif d is not None and d > _dt.date.today():
+        elif d is not None and d > today:
             problems.append(Problem(name, names[i], f"{column} {d} is in the future",
                                     "warning"))
         out.append(shown)
     return out, problems
+
+
+def _parsed(v: object, partial: bool) -> tuple[str, _dt.date | None, str | None]:
+    """(shown, date, error) of one date value."""
+    try:
+        if partial:
+            shown, d = parse_record_date(v)
+        else:
+            d = parse_date(v)
+            shown = d.isoformat() if d else ""
+    except ValueError as exc:
+        return "", None, str(exc)
+    return shown, d, None
 
 
 def districts(frame: pd.DataFrame, name: str, names: list[str]) -> tuple[list[str], list[Problem]]:
@@ -428,13 +447,18 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 def id_problems(ids: list[str], raw: pd.Series | None, name: str, what: str) -> list[Problem]:
     """Ids that cannot be kept exactly or shown on one line are refused."""
+    # Most files have text ids and none with control characters: one search
+    # over all of them, and no per-row look at the raw values, decide that.
+    numeric = raw is not None and raw.dtype.kind in "fO"
+    if not numeric and not _CONTROL.search("".join(ids)):
+        return []
     out = []
     for i, rid in enumerate(ids):
         if _CONTROL.search(rid):
             shown = _CONTROL.sub("?", rid)
             out.append(Problem(name, shown, f"{what} contains control characters or line"
                                " breaks"))
-        elif raw is not None:
+        elif numeric:
             v = raw.iat[i]
             if isinstance(v, float) and not np.isnan(v) and (not v.is_integer()
                                                                 or abs(v) >= 2**53):
