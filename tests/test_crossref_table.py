@@ -8,6 +8,8 @@ import sys
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from minemap.store import gpkg_schema, gpkg_table, revisions
 from tests.conftest import feature, rect, write_geojson
@@ -113,3 +115,19 @@ def test_errors_are_those_of_the_full_path(tmp_path):
     assert code != 0
     assert "the store is empty" in out
     assert not (tmp_path / "x.csv").exists()
+
+
+@given(st.lists(st.one_of(
+    st.none(), st.booleans(), st.integers(-10**20, 10**20), st.floats(allow_nan=False),
+    st.text(max_size=6), st.sampled_from(["=1+1", "-2", "+x", "@a", "\tz", "\rq", "a=b"]),
+    st.lists(st.integers(), max_size=2)), max_size=30))
+def test_cells_by_column_equal_the_cell_rule(values):
+    from minemap.export.common import _cell
+    from minemap.export.csv import _cells
+
+    expected = ["" if v is None else _cell(v) for v in values]
+    assert _cells(values) == expected
+    # Columns of one kind take the fast paths.
+    for kind in ((int, float), (str,)):
+        same = [v for v in values if v is None or type(v) in kind]
+        assert _cells(same) == ["" if v is None else _cell(v) for v in same]

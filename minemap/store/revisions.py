@@ -423,6 +423,15 @@ class LayerDiff:
     n_current: int  # current rows in scope before the import
 
 
+def key_tuples(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[tuple]:
+    """The rows' keys as tuples of Python values.
+
+    Not ``itertuples``: pandas 3 keeps text in string arrays, which it
+    iterates an element at a time (a hundred times slower than converting).
+    """
+    return list(zip(*(frame[c].to_numpy(dtype=object).tolist() for c in columns)))
+
+
 def diff_layer(
     layer: str, keys: list[tuple], hashes: np.ndarray, current: pd.DataFrame, *, replace: bool
 ) -> LayerDiff:
@@ -443,7 +452,7 @@ def diff_layer(
         replaced by the import's (a record's vertices are one set).
     """
     spec = LAYERS[layer]
-    cur_keys = list(current[list(spec.key)].itertuples(index=False, name=None))
+    cur_keys = key_tuples(current, spec.key)
     existing = dict(zip(cur_keys, zip(current["row_id"], current["content_hash"])))
     label = (lambda k: k[-1]) if layer == "minefields" else (lambda k: "/".join(map(str, k)))
     out = LayerDiff([], [], [], [], [], len(current))
@@ -544,7 +553,7 @@ def _write_layer(w: StoreWriter, layer: str, frame: pd.DataFrame, plan: ImportPl
     hashes = content_hashes(
         pd.concat([values, frame[["geometry"]]], axis=1) if spec.geometry_type else values, spec
     )
-    keys = list(values[list(spec.key)].itertuples(index=False, name=None))
+    keys = key_tuples(values, spec.key)
     # Current rows in scope: the handover for records; every row otherwise
     # (upserted kinds are matched by id; replaced kinds lose what is absent).
     current = w.current_hashes(layer, handover=plan.handover if plan.kind == "records" else None)
