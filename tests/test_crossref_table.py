@@ -131,3 +131,24 @@ def test_cells_by_column_equal_the_cell_rule(values):
     for kind in ((int, float), (str,)):
         same = [v for v in values if v is None or type(v) in kind]
         assert _cells(same) == ["" if v is None else _cell(v) for v in same]
+
+
+def test_a_hot_journal_is_left_to_the_full_path(store, tmp_path):
+    """A killed writer's journal: the read-only path never reads the torn file."""
+    from minemap.materialised import stored_crossref
+    from tests.test_store_gpkg import _KILL_SCRIPT
+
+    before = stored_crossref(store)
+    proc = subprocess.Popen([sys.executable, "-c", _KILL_SCRIPT, str(store)],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "inside"
+    proc.kill()
+    proc.wait()
+    journal = store.with_name(store.name + "-journal")
+    assert journal.exists() and journal.stat().st_size > 0
+    assert stored_crossref(store) is None
+    out = tmp_path / "j.csv"
+    code, heavy, text = _run("--store", str(store), "crossref", "-o", str(out))
+    assert code == 0, text
+    assert "geopandas" in heavy  # the store backend rolled the journal back
+    pd.testing.assert_frame_equal(stored_crossref(store), before)
