@@ -4,7 +4,7 @@
 stored table when it is current; finding that out through the store backends
 imports geopandas, shapely and pyproj, which cost more than reading and
 writing the table itself.  :func:`stored_crossref` answers the same question
-with :mod:`sqlite3` and pandas only, and says ``None`` whenever the full path
+with SQLite and pandas only, and says ``None`` whenever the full path
 is needed.
 """
 
