@@ -140,7 +140,7 @@ def _gis_records(path, sf, handover, repair, aoi, vocab, problems):
                                             "transformation": sf.transformation},
                                 vocabulary=vocab)
     problems += probs
-    verts = ring_vertices(list(recs["record_id"]), list(recs["handover"]),
+    verts = ring_vertices(recs["record_id"].tolist(), recs["handover"].tolist(),
                           np.asarray(frame.geometry.values, dtype=object),
                           np.asarray(frame["_src_geom"].values, dtype=object))
     return recs, verts, _provenance(path, sf, rules.announced(frame, renamed, "records"))
@@ -255,11 +255,11 @@ def _handover_checks(minefields, problems, provenance, n_paths, aoi) -> list[Pro
         for src in sorted(set(sub.source_file)):
             part = sub[sub.source_file == src]
             out += v.vertex_gap_warnings(np.asarray(part.geometry.values, dtype=object),
-                                         src, list(part.record_id))
+                                         src, part.record_id.tolist())
     if len(minefields) > 1 and not any(p.severity == "error" for p in problems + out):
         # geocheck overlaps across every file of the handover, not file by file.
         source_of = dict(zip(minefields["record_id"], minefields["source_file"]))
-        for found in v.overlap_warnings(minefields, "", list(minefields.record_id)):
+        for found in v.overlap_warnings(minefields, "", minefields.record_id.tolist()):
             out.append(Problem(source_of[found.record], found.record, found.message,
                                "warning"))
     if n_paths > 1 and len(minefields):

@@ -31,12 +31,17 @@ from minemap.cli.progress import progress
 def command(ctx, as_of, by, revision, records_revision, date_from, date_to, output, overwrite,
             as_json):
     """Cross-reference records against land release, finds and reports."""
+    if output:
+        _check_output(Path(output), overwrite=overwrite)  # before the work, not after
+    if (output and Path(output).suffix.lower() == ".csv" and by == "minefield"
+            and as_of is None and revision is None and records_revision is None
+            and date_from is None and date_to is None and _write_stored(ctx, Path(output),
+                                                                        overwrite=overwrite)):
+        return
     import pandas as pd
 
     from minemap.api import crossref
 
-    if output:
-        _check_output(Path(output), overwrite=overwrite)  # before the work, not after
     with progress(ctx) as bar:
         table = crossref(options.get_store(ctx), by=by, as_of=as_of, revision=revision,
                          records_revision=records_revision, progress=bar.stage("crossref"),
@@ -84,6 +89,20 @@ def command(ctx, as_of, by, revision, records_revision, date_from, date_to, outp
     # those counts are not summed across them.
     print_table(plain, title=title,
                 no_total=("found_", "incidents_") if by == "handover" else ())
+
+
+def _write_stored(ctx, path: Path, *, overwrite: bool) -> bool:
+    """Write the stored table when it is current (no geopandas, shapely or pyproj)."""
+    from minemap.export.csv import write_table_csv
+    from minemap.materialised import stored_crossref
+
+    table = stored_crossref(ctx.obj.get("store"))
+    if table is None:
+        return False
+    with progress(ctx) as bar, bar.step(f"writing {path}"):
+        write_table_csv(table, path, overwrite=overwrite)
+    click.echo(f"wrote {len(table)} rows to {path}")
+    return True
 
 
 def _iso(value: str) -> str:

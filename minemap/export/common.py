@@ -18,19 +18,24 @@ import re
 import secrets
 import shutil
 import socket
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-import geopandas
 import numpy as np
 import pandas as pd
-import shapely
 
 from minemap import settings
 from minemap._errors import DataError, UsageError
+
+if TYPE_CHECKING:
+    import geopandas
+
+# geopandas and shapely are imported where a layer needs them: a plain table
+# (``crossref -o out.csv``) is written without them (issue 14).
 
 #: Output extension → format name.  ``-`` (stdout) is GeoJSON.
 FORMATS: dict[str, str] = {
@@ -158,6 +163,9 @@ def _check_target(path: Path, targets: list[Path], *, overwrite: bool) -> None:
 
 
 def _as_wgs84(gdf: Any, file: str, layer: str) -> geopandas.GeoDataFrame:
+    import geopandas
+    import shapely
+
     if not isinstance(gdf, geopandas.GeoDataFrame):
         raise UsageError(f"layer {layer}: expected a GeoDataFrame, got {type(gdf).__name__}")
     if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
@@ -276,7 +284,8 @@ def _py_value(v: Any, name: str) -> Any:
         return v
     if isinstance(v, bytes):
         return v.decode("utf-8", "replace")
-    if isinstance(v, shapely.Geometry):
+    shapely = sys.modules.get("shapely")  # no geometry can exist before shapely is imported
+    if shapely is not None and isinstance(v, shapely.Geometry):
         return v.wkt
     if isinstance(v, (list, tuple, dict)):
         return v

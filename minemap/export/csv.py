@@ -11,15 +11,14 @@ import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-import geopandas
 import numpy as np
 import pandas as pd
-import shapely
 
 from minemap._errors import UsageError
 from minemap.export.common import (
+    _FORMULA_START,
     ID_COLUMNS,
     _atomic_text,
     _cell,
@@ -30,6 +29,9 @@ from minemap.export.common import (
     write_error,
 )
 from minemap.export.rounding import round_table
+
+if TYPE_CHECKING:
+    import geopandas
 
 #: ``#meta+<name>``.
 HXL_TAGS: dict[str, str] = {
@@ -125,6 +127,8 @@ def _write_csv(fh: IO[str], frame: geopandas.GeoDataFrame, geoms: np.ndarray, la
     their coordinates (`precision` for degrees).  A `note` (the CRS and its
     transformation) is written as a first ``#`` comment line.
     """
+    import shapely
+
     coord_precision = precision if coord_precision is None else coord_precision
     frame = round_table(pd.DataFrame(frame.drop(columns=frame.geometry.name)))
     for c in ("lat", "lon"):
@@ -192,12 +196,30 @@ def write_table_csv(table: pd.DataFrame, path: str | os.PathLike, *,
         with _atomic_text(path) as fh:
             w = csv.writer(fh, lineterminator="\n")
             w.writerow([str(c) for c in table.columns])
-            for row in zip(*(_column_values(table[c], str(c)) for c in table.columns)):
-                w.writerow(["" if v is None else _cell(v) for v in row])
+            w.writerows(zip(*(_cells(_column_values(table[c], str(c))) for c in table.columns)))
     except OSError as exc:
         if not is_write_error(exc):
             raise
         raise write_error(path, exc) from None
+
+
+_NUMBER_TYPES = frozenset({int, float, type(None)})
+_TEXT_TYPES = frozenset({str, type(None)})
+
+
+def _cells(values: list) -> list[str]:
+    """A column's CSV cells: ``_cell`` of each value, '' for None.
+
+    A column of only numbers or only text (the usual case) is converted
+    without ``_cell``'s per-value dispatch; the cells are the same.
+    """
+    types = set(map(type, values))
+    if types <= _NUMBER_TYPES:  # not bool: "true"/"false"
+        return ["" if v is None else str(v) for v in values]
+    if types <= _TEXT_TYPES:
+        return ["" if v is None else "'" + v if v.startswith(_FORMULA_START) else v
+                for v in values]
+    return ["" if v is None else _cell(v) for v in values]
 
 
 def check_table_target(path: Path, *, overwrite: bool) -> None:

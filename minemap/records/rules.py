@@ -221,12 +221,27 @@ def records(
 def _optional_counts(frame, column, name, names) -> tuple[np.ndarray, list[Problem]]:
     if column not in frame:
         return np.full(len(frame), np.nan), []
-    blank = np.array([x is None or (isinstance(x, float) and np.isnan(x))
-                      or (isinstance(x, str) and not x.strip()) for x in frame[column]])
+    if v._numbers_column(frame[column]):
+        blank = frame[column].isna().to_numpy(dtype=bool)
+    else:
+        blank = np.array([x is None or (isinstance(x, float) and np.isnan(x))
+                          or (isinstance(x, str) and not x.strip())
+                          for x in frame[column].tolist()], dtype=bool)
     vals, probs = v.counts(frame, column, name, names, default=0)
     out = vals.astype(float)
     out[blank] = np.nan
     return out, probs
+
+
+def _with_derived_ids(ids: list[str], frame, name: str, prefix: str) -> list[str]:
+    """``ids`` with a derived id (:func:`validate.derive_ids`) wherever one is blank."""
+    blank = [k for k, i in enumerate(ids) if not i]
+    if not blank:
+        return ids
+    out = list(ids)
+    for k, d in zip(blank, v.derive_ids(frame.iloc[blank], name, prefix)):
+        out[k] = d
+    return out
 
 
 def releases(frame: gpd.GeoDataFrame, name: str, aoi, *, vocabulary: Vocabulary | None = None,
@@ -240,8 +255,7 @@ def releases(frame: gpd.GeoDataFrame, name: str, aoi, *, vocabulary: Vocabulary 
     geoms, problems, _ = v.check_geometries(frame, name, names, polygonal=True, aoi=aoi)
     ids = v.text(frame, "report_id")
     problems += v.id_problems(ids, frame.get("report_id"), name, "report_id")
-    derived = v.derive_ids(frame, name, "REL")
-    ids = [i or d for i, d in zip(ids, derived)]
+    ids = _with_derived_ids(ids, frame, name, "REL")
     problems += v.duplicates(ids, name, "report_id")
     start, p1 = v.dates(frame, "date_start", name, names)
     end, p2 = v.dates(frame, "date_end", name, names)
@@ -296,7 +310,7 @@ def items(frame: gpd.GeoDataFrame, name: str, aoi, *, vocabulary: Vocabulary | N
     geoms, problems, _ = v.check_geometries(frame, name, names, polygonal=False, aoi=aoi)
     ids = v.text(frame, "item_id")
     problems += v.id_problems(ids, frame.get("item_id"), name, "item_id")
-    ids = [i or d for i, d in zip(ids, v.derive_ids(frame, name, "ITM"))]
+    ids = _with_derived_ids(ids, frame, name, "ITM")
     problems += v.duplicates(ids, name, "item_id")
     given = v.text(frame, "item_type")
     models = v.text(frame, "model")
@@ -336,7 +350,7 @@ def incidents(frame: gpd.GeoDataFrame, name: str, aoi
     geoms, probs, _ = v.check_geometries(frame, name, names, polygonal=False, aoi=aoi)
     ids = v.text(frame, "incident_id")
     probs += v.id_problems(ids, frame.get("incident_id"), name, "incident_id")
-    ids = [i or d for i, d in zip(ids, v.derive_ids(frame, name, "INC"))]
+    ids = _with_derived_ids(ids, frame, name, "INC")
     probs += v.duplicates(ids, name, "incident_id")
     date, p1 = v.dates(frame, "date", name, names, required=True)
     killed, p2 = v.counts(frame, "killed", name, names)

@@ -32,15 +32,15 @@ MAX_COUNT = 10_000_000
 
 def labels(frame: pd.DataFrame, id_column: str | None) -> list[str]:
     """How each row is named in messages: its id, else ``feature N``."""
-    numbers = frame["_feature"] if "_feature" in frame else pd.Series(range(1, len(frame) + 1))
+    numbers = (frame["_feature"].tolist() if "_feature" in frame
+               else range(1, len(frame) + 1))
     if id_column and id_column in frame:
-        ids = frame[id_column].astype(object)
-        # Control characters and line breaks are masked, so a message stays
-        # one line and cannot be made to look like another.
-        return [
-            _CONTROL.sub("?", _as_text(i)) if _as_text(i) else f"feature {n}"
-            for i, n in zip(ids, numbers)
-        ]
+        texts = _texts(frame[id_column].tolist())
+        if _CONTROL.search("".join(texts)):
+            # Control characters and line breaks are masked, so a message stays
+            # one line and cannot be made to look like another.
+            texts = [_CONTROL.sub("?", t) for t in texts]
+        return [t if t else f"feature {n}" for t, n in zip(texts, numbers)]
     return [f"feature {n}" for n in numbers]
 
 
@@ -298,6 +298,11 @@ def overlap_warnings(frame: gpd.GeoDataFrame, name: str, names: list[str]) -> li
 # -- attributes -----------------------------------------------------------------
 
 
+def _numbers_column(s: pd.Series) -> bool:
+    """Whether a column is a NumPy column of numbers (not booleans, text or nullable)."""
+    return isinstance(s.dtype, np.dtype) and s.dtype.kind in "iuf"
+
+
 def counts(
     frame: pd.DataFrame, column: str, name: str, names: list[str], *, default: int | None = 0
 ) -> tuple[np.ndarray, list[Problem]]:
@@ -309,12 +314,18 @@ def counts(
             return np.zeros(n, dtype=np.int64), [Problem(name, None, f"no column {column!r}")]
         return np.full(n, default, dtype=np.int64), []
     raw = frame[column].astype(object)
-    blank = raw.isna().to_numpy(dtype=bool) | raw.map(
-        lambda x: isinstance(x, str) and not x.strip()).to_numpy(dtype=bool)
-    # true/false are not counts, though numpy would read them as 1 and 0.
-    boolean = raw.map(lambda x: isinstance(x, bool | np.bool_)).to_numpy(dtype=bool)
-    num = pd.to_numeric(raw.where(~blank & ~boolean, None), errors="coerce").to_numpy(
-        dtype=float, copy=True)
+    if _numbers_column(frame[column]):
+        # Read as numbers: no text to blank, no booleans; no per-value look.
+        blank = frame[column].isna().to_numpy(dtype=bool)
+        boolean = np.zeros(n, dtype=bool)
+        num = frame[column].to_numpy(dtype=float, na_value=np.nan, copy=True)
+    else:
+        blank = raw.isna().to_numpy(dtype=bool) | raw.map(
+            lambda x: isinstance(x, str) and not x.strip()).to_numpy(dtype=bool)
+        # true/false are not counts, though numpy would read them as 1 and 0.
+        boolean = raw.map(lambda x: isinstance(x, bool | np.bool_)).to_numpy(dtype=bool)
+        num = pd.to_numeric(raw.where(~blank & ~boolean, None), errors="coerce").to_numpy(
+            dtype=float, copy=True)
     num[boolean] = np.nan
     out = np.zeros(n, dtype=np.int64)
     if default is not None:
@@ -365,24 +376,43 @@ def dates(frame: pd.DataFrame, column: str, name: str, names: list[str],
             return [""] * len(frame), [Problem(name, None, f"no {column!r} column")]
         return [""] * len(frame), []
     out, problems = [], []
+    today = _dt.date.today()
+    # A date column holds few distinct values: each is parsed once.
+    # Keyed by type too: 1, 1.0 and True are one dict key but not one value.
+    seen: dict[tuple, tuple[str, _dt.date | None, str | None]] = {}
     for i, v in enumerate(frame[column].tolist()):
         try:
-            if partial:
-                shown, d = parse_record_date(v)
-            else:
-                d = parse_date(v)
-                shown = d.isoformat() if d else ""
-        except ValueError as exc:
-            problems.append(Problem(name, names[i], f"{column}: {exc}"))
+            shown, d, error = seen[type(v), v]
+        except (KeyError, TypeError):
+            shown, d, error = _parsed(v, partial)
+            try:
+                seen[type(v), v] = (shown, d, error)
+            except TypeError:  # unhashable: parsed each time
+                pass
+        if error is not None:
+            problems.append(Problem(name, names[i], f"{column}: {error}"))
             out.append("")
             continue
         if d is None and required:
             problems.append(Problem(name, names[i], f"{column} is missing"))
-        elif d is not None and d > _dt.date.today():
+        elif d is not None and d > today:
             problems.append(Problem(name, names[i], f"{column} {d} is in the future",
                                     "warning"))
         out.append(shown)
     return out, problems
+
+
+def _parsed(v: object, partial: bool) -> tuple[str, _dt.date | None, str | None]:
+    """(shown, date, error) of one date value."""
+    try:
+        if partial:
+            shown, d = parse_record_date(v)
+        else:
+            d = parse_date(v)
+            shown = d.isoformat() if d else ""
+    except ValueError as exc:
+        return "", None, str(exc)
+    return shown, d, None
 
 
 def districts(frame: pd.DataFrame, name: str, names: list[str]) -> tuple[list[str], list[Problem]]:
@@ -420,7 +450,14 @@ def text(frame: pd.DataFrame, column: str) -> list[str]:
     """A text column with blanks as ``""``."""
     if column not in frame:
         return [""] * len(frame)
-    return [_as_text(v) for v in frame[column].tolist()]
+    return _texts(frame[column].tolist())
+
+
+def _texts(values: list) -> list[str]:
+    """:func:`_as_text` of each value; a column of only strings skips its dispatch."""
+    if set(map(type, values)) <= {str}:
+        return [v.strip() for v in values]
+    return [_as_text(v) for v in values]
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -428,14 +465,22 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 def id_problems(ids: list[str], raw: pd.Series | None, name: str, what: str) -> list[Problem]:
     """Ids that cannot be kept exactly or shown on one line are refused."""
+    # Most files have text ids and none with control characters: one search
+    # over all of them, and no per-row look at the raw values, decide that.
+    values = raw.tolist() if raw is not None and raw.dtype.kind in "fO" else None
+    if values is not None and not any(isinstance(x, float) for x in values):
+        values = None  # no number read as a float: nothing to check per row
+    control = _CONTROL.search("".join(ids)) is not None
+    if values is None and not control:
+        return []
     out = []
     for i, rid in enumerate(ids):
-        if _CONTROL.search(rid):
+        if control and _CONTROL.search(rid):
             shown = _CONTROL.sub("?", rid)
             out.append(Problem(name, shown, f"{what} contains control characters or line"
                                " breaks"))
-        elif raw is not None:
-            v = raw.iat[i]
+        elif values is not None:
+            v = values[i]
             if isinstance(v, float) and not np.isnan(v) and (not v.is_integer()
                                                                 or abs(v) >= 2**53):
                 out.append(Problem(name, rid, f"{what} is a number that cannot be kept"

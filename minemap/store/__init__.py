@@ -9,14 +9,34 @@ GeoPackage file (:class:`~minemap.store.gpkg.GeoPackageStore`); a
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from minemap._errors import UsageError
-from minemap.store.base import StoreBackend, StoreError, StoreView, StoreWriter
-from minemap.store.gpkg import GeoPackageStore, default_store_path
-from minemap.store.revisions import ImportPlan, ImportResult, sha256_file
+from minemap._lazy import lazy_attributes
 
-#: Any store: ``Store(location)`` opens the backend for that location.
-Store = StoreBackend
+if TYPE_CHECKING:
+    from minemap.store.base import StoreBackend, StoreError, StoreView, StoreWriter
+    from minemap.store.gpkg import GeoPackageStore, default_store_path
+    from minemap.store.revisions import ImportPlan, ImportResult, sha256_file
+
+    Store = StoreBackend
+
+# Bound on first use: reading the materialised crossref (minemap.store.gpkg_table)
+# must not pay for geopandas, shapely and pyproj, which the backends import.
+_getattr, __dir__ = lazy_attributes(globals(), {
+    **dict.fromkeys(("StoreBackend", "StoreError", "StoreView", "StoreWriter"),
+                    "minemap.store.base"),
+    **dict.fromkeys(("GeoPackageStore", "default_store_path"), "minemap.store.gpkg"),
+    **dict.fromkeys(("ImportPlan", "ImportResult", "sha256_file"), "minemap.store.revisions"),
+})
+
+
+def __getattr__(name: str):
+    #: Any store: ``Store(location)`` opens the backend for that location.
+    if name == "Store":
+        globals()["Store"] = value = _getattr("StoreBackend")
+        return value
+    return _getattr(name)
 
 _URL_SCHEMES = ("postgresql://", "postgres://")
 
@@ -42,6 +62,9 @@ def open_store(location: StoreBackend | str | os.PathLike | None = None) -> Stor
     UsageError
         For a location that is neither a path nor a ``postgresql://`` URL.
     """
+    from minemap.store.base import StoreBackend
+    from minemap.store.gpkg import GeoPackageStore, default_store_path
+
     if isinstance(location, StoreBackend):
         return location
     if location is None or str(location) == "":

@@ -26,6 +26,7 @@ import shapely
 
 from minemap._errors import DataError
 from minemap.records import schema
+from minemap.store.gpkg_table import CROSSREF_REAL, crossref_frame  # noqa: F401 - re-exported
 
 if TYPE_CHECKING:
     from minemap.store.base import StoreView, StoreWriter
@@ -81,10 +82,7 @@ REVISION_COLUMNS = (
 JSON_REVISION_COLUMNS = ("sources", "sha256", "options", "source_crs", "transformation",
                          "added", "changed", "removed")
 
-_CROSSREF_REAL = {
-    "area_ha", "released_ha", "released_pct", "cleared_ha", "cleared_pct",
-    "found_mines", "remaining_est",
-}
+_CROSSREF_REAL = CROSSREF_REAL
 
 
 # --------------------------------------------------------------------------- plans
@@ -300,17 +298,6 @@ def layer_frame(
     return gpd.GeoDataFrame(frame, geometry=list(geoms), crs="EPSG:4326")
 
 
-def crossref_frame(rows: list[tuple]) -> pd.DataFrame:
-    """The materialised crossref from stored rows of ``CROSSREF_COLUMNS``."""
-    frame = pd.DataFrame(list(rows), columns=list(schema.CROSSREF_COLUMNS))
-    for c in _CROSSREF_REAL:
-        frame[c] = pd.to_numeric(frame[c]).astype("float64")
-    frame["mines_total"] = frame["mines_total"].astype("int64")
-    for c in set(schema.CROSSREF_COLUMNS) - _CROSSREF_REAL - {"mines_total"}:
-        frame[c] = frame[c].astype(object).where(frame[c].notna(), "")
-    return frame
-
-
 def revision_record(row: dict[str, Any]) -> dict[str, Any]:
     """A revision as a plain dict, its JSON columns decoded."""
     d = dict(row)
@@ -436,6 +423,15 @@ class LayerDiff:
     n_current: int  # current rows in scope before the import
 
 
+def key_tuples(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[tuple]:
+    """The rows' keys as tuples of Python values.
+
+    Not ``itertuples``: pandas 3 keeps text in string arrays, which it
+    iterates an element at a time (a hundred times slower than converting).
+    """
+    return list(zip(*(frame[c].to_numpy(dtype=object).tolist() for c in columns)))
+
+
 def diff_layer(
     layer: str, keys: list[tuple], hashes: np.ndarray, current: pd.DataFrame, *, replace: bool
 ) -> LayerDiff:
@@ -456,7 +452,7 @@ def diff_layer(
         replaced by the import's (a record's vertices are one set).
     """
     spec = LAYERS[layer]
-    cur_keys = list(current[list(spec.key)].itertuples(index=False, name=None))
+    cur_keys = key_tuples(current, spec.key)
     existing = dict(zip(cur_keys, zip(current["row_id"], current["content_hash"])))
     label = (lambda k: k[-1]) if layer == "minefields" else (lambda k: "/".join(map(str, k)))
     out = LayerDiff([], [], [], [], [], len(current))
@@ -557,7 +553,7 @@ def _write_layer(w: StoreWriter, layer: str, frame: pd.DataFrame, plan: ImportPl
     hashes = content_hashes(
         pd.concat([values, frame[["geometry"]]], axis=1) if spec.geometry_type else values, spec
     )
-    keys = list(values[list(spec.key)].itertuples(index=False, name=None))
+    keys = key_tuples(values, spec.key)
     # Current rows in scope: the handover for records; every row otherwise
     # (upserted kinds are matched by id; replaced kinds lose what is absent).
     current = w.current_hashes(layer, handover=plan.handover if plan.kind == "records" else None)
