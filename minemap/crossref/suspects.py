@@ -40,14 +40,18 @@ from minemap.crossref.ground import (
 )
 from minemap.crossref.handovers import dated_points
 from minemap.geo.geometry import area_ha
+from minemap.records import schema
 
-__all__ = ["SUSPECT_COLUMNS", "dbscan_labels", "suspected_areas"]
+__all__ = ["EPS_M", "MIN_ITEMS", "SUSPECT_COLUMNS", "dbscan_labels", "default_params",
+           "suspected_areas"]
+
+#: The grouping's defaults (``minemap suspects --eps-m 100 --min-items 3``): the
+#: parameters of the store's ``suspects`` layer.
+EPS_M = 100.0
+MIN_ITEMS = 3
 
 #: Columns of :func:`suspected_areas` (then ``geometry``).
-SUSPECT_COLUMNS: tuple[str, ...] = (
-    "suspect_id", "found_ap", "found_at", "found_uxo", "incidents", "killed", "injured",
-    "first_date", "last_date", "nearest_record_id", "nearest_handover", "nearest_m", "area_ha",
-)
+SUSPECT_COLUMNS: tuple[str, ...] = tuple(schema.SUSPECT_TYPES)
 
 
 def dbscan_labels(xy: np.ndarray, eps: float, min_items: int) -> np.ndarray:
@@ -105,8 +109,8 @@ def suspected_areas(
     items: pd.DataFrame | None,
     incidents: pd.DataFrame | None = None,
     *,
-    eps_m: float = 100.0,
-    min_items: int = 3,
+    eps_m: float = EPS_M,
+    min_items: int = MIN_ITEMS,
     as_of: _dt.date | str | None = None,
     accuracy_buffer_m: float | None = None,
     buffer_m: float | None = None,
@@ -193,6 +197,18 @@ def suspected_areas(
     out.insert(0, "suspect_id", [f"S{i + 1}" for i in range(len(out))])
     return gpd.GeoDataFrame(out[[*SUSPECT_COLUMNS, "geometry"]], geometry="geometry",
                             crs="EPSG:4326")
+
+
+def default_params() -> dict[str, float | int]:
+    """The parameters of :func:`suspected_areas` with every default, as now set.
+
+    The store's ``suspects`` layer is computed with these and tagged with
+    them; it answers a request only while they still hold (a changed
+    ``settings.accuracy_buffer_m`` makes it stale).
+    """
+    return {"eps_m": float(EPS_M), "min_items": int(MIN_ITEMS),
+            "accuracy_buffer_m": buffer_setting(None),
+            "suspect_buffer_m": float(settings.suspect_buffer_m)}
 
 
 def _attributes(items, incidents, src: np.ndarray, is_inc: np.ndarray) -> tuple:
