@@ -373,3 +373,24 @@ def test_postgis_layers_are_read_only_and_follow_an_officers_import(pg_url, tmp_
     import_incidents(files["incidents"], store=officer)
     _check_suspects(Store(viewer).read_derived("suspects").frame, incidents=1)
     _check_remaining(Store(viewer).read_derived("remaining").frame, WEEK1 + WEEK2)
+
+
+def test_a_postgis_store_made_before_the_layers_gets_them_at_its_next_import(pg_url, tmp_path):
+    import psycopg
+
+    files = _inputs(tmp_path / "in")
+    url = _fresh_db(pg_url)
+    _build(url, files)
+    with psycopg.connect(url, autocommit=True) as conn:
+        # The store as minemap before the derived layers left it.
+        conn.execute("DROP TABLE minemap.remaining, minemap.suspects, minemap.derived_state")
+        conn.execute("DELETE FROM public.layer_styles WHERE f_table_name IN"
+                     " ('remaining', 'suspects')")
+    st = Store(url)
+    assert st.read_derived("remaining").revision == 0
+    _check_remaining(api.remaining(url), WEEK1 + WEEK2)  # computed meanwhile
+    import_incidents(files["incidents"], store=url)
+    stored = st.read_derived("remaining")
+    assert stored.revision == st.latest_revision()
+    _check_remaining(stored.frame, WEEK1 + WEEK2)
+    _check_suspects(st.read_derived("suspects").frame, incidents=1)

@@ -38,18 +38,35 @@ REMAINING_COLUMNS: tuple[str, ...] = tuple(schema.REMAINING_TYPES)
 _KEY = ["handover", "record_id"]
 
 
-def _released_parts(fields_ll: np.ndarray, rel_ll: np.ndarray) -> np.ndarray:
-    """The union of the releases meeting each field (empty where none)."""
-    out = np.full(len(fields_ll), shapely.Polygon(), dtype=object)
-    if len(rel_ll) == 0 or len(fields_ll) == 0:
-        return out
-    fi, ri = shapely.STRtree(rel_ll).query(fields_ll, predicate="intersects")
-    order = np.argsort(fi, kind="stable")
+def _remainders(fields_ll: np.ndarray, rel_ll: np.ndarray) -> np.ndarray:
+    """Each field minus every release that meets it.
+
+    The field minus the union of its releases, taken as successive
+    differences: round k removes each field's k-th release from what is
+    left, vectorised over the fields.  No union of whole releases (which
+    reach far beyond the field) is ever built.
+    """
+    rest = np.asarray(fields_ll, dtype=object).copy()
+    if len(rel_ll) == 0 or len(rest) == 0:
+        return rest
+    fi, ri = shapely.STRtree(rel_ll).query(rest, predicate="intersects")
+    if len(fi) == 0:
+        return rest
+    order = np.lexsort((ri, fi))
     fi, ri = fi[order], ri[order]
-    starts = np.flatnonzero(np.r_[True, fi[1:] != fi[:-1]])
-    for a, b in zip(starts, np.r_[starts[1:], len(fi)]):
-        out[fi[a]] = shapely.union_all(rel_ll[ri[a:b]])
-    return out
+    starts = np.r_[0, np.flatnonzero(np.diff(fi)) + 1]
+    rank = np.arange(len(fi)) - np.repeat(starts, np.diff(np.r_[starts, len(fi)]))
+    # A release holding the whole field leaves nothing: no overlay needed.
+    shapely.prepare(rel_ll)
+    whole = np.zeros(len(rest), dtype=bool)
+    whole[fi[shapely.contains_properly(rel_ll[ri], rest[fi])]] = True
+    rest[whole] = shapely.MultiPolygon()
+    live = ~whole[fi]
+    for k in range(int(rank.max()) + 1):
+        at = np.flatnonzero(live & (rank == k))
+        at = at[~shapely.is_empty(rest[fi[at]])]
+        rest[fi[at]] = shapely.difference(rest[fi[at]], rel_ll[ri[at]])
+    return rest
 
 
 def remaining_hazard(
@@ -91,7 +108,7 @@ def remaining_hazard(
     else:
         rel = _valid(_geoms(releases)[_dated_mask(releases, "date_end", day)])
         rel = rel[~shapely.is_missing(rel)]
-    rest = shapely.difference(f_ll, _released_parts(f_ll, rel))
+    rest = _remainders(f_ll, rel)
     key = pd.MultiIndex.from_arrays([_text(table, "handover"), _text(table, "record_id")])
     pos = key.get_indexer(pd.MultiIndex.from_arrays([_text(fields, "handover"),
                                                      _text(fields, "record_id")]))
@@ -124,8 +141,9 @@ def in_order(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     no useful order; this one sort makes the stored and the computed layer
     the same frame.
     """
-    order = sorted(range(len(frame)), key=lambda i: (str(frame["handover"].iat[i]),
-                                                     str(frame["record_id"].iat[i])))
+    keys = pd.DataFrame({"h": frame["handover"].astype(str).to_numpy(),
+                         "r": frame["record_id"].astype(str).to_numpy()})
+    order = keys.sort_values(["h", "r"], kind="stable").index.to_numpy()
     return frame.iloc[order].reset_index(drop=True)
 
 

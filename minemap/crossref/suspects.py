@@ -31,8 +31,9 @@ from minemap.crossref._common import (
     _text,
     _valid,
 )
-from minemap.crossref.footprints import buffer_setting, footprint, present
+from minemap.crossref.footprints import buffer_setting, present
 from minemap.crossref.ground import (
+    buffer_ground,
     centre_epsg,
     nearest_ground,
     project_one_zone,
@@ -148,14 +149,12 @@ def suspected_areas(
     day = _as_of_text(as_of)
     f_all = _valid(_geoms(fields))
     ok = present(f_all)
-    fp = footprint(f_all[ok], buf)
-    shapely.prepare(fp)
 
     i_pos, i_pts = dated_points(items, day, finds=True)
     n_pos, n_pts = dated_points(incidents, day, finds=False)
     pts = np.concatenate([i_pts, n_pts])
     is_inc = np.r_[np.zeros(len(i_pts), bool), np.ones(len(n_pts), bool)]
-    far = ~shapely.intersects(fp, pts) if len(pts) else np.zeros(0, dtype=bool)
+    far = ~in_footprint(pts, f_all[ok], buf)
     pts, is_inc = pts[far], is_inc[far]
     src = np.r_[i_pos, n_pos][far]
     empty = gpd.GeoDataFrame({c: [] for c in SUSPECT_COLUMNS}, geometry=[], crs="EPSG:4326")
@@ -197,6 +196,37 @@ def suspected_areas(
     out.insert(0, "suspect_id", [f"S{i + 1}" for i in range(len(out))])
     return gpd.GeoDataFrame(out[[*SUSPECT_COLUMNS, "geometry"]], geometry="geometry",
                             crs="EPSG:4326")
+
+
+def in_footprint(pts_ll: np.ndarray, fields_ll: np.ndarray, buffer_m: float) -> np.ndarray:
+    """Mask of points in the footprint of all the fields (each buffered by ``buffer_m``).
+
+    The same set as :func:`~minemap.crossref.footprints.footprint`'s union,
+    tested without building it: only the fields within reach of a point (a
+    bounding test in degrees, wide enough at the points' latitudes) are
+    buffered on the ground, and a point is in the footprint when it is in
+    one of their buffers.
+    """
+    pts_ll = np.asarray(pts_ll, dtype=object)
+    out = np.zeros(len(pts_ll), dtype=bool)
+    if len(pts_ll) == 0 or len(fields_ll) == 0:
+        return out
+    fields_ll = np.asarray(fields_ll, dtype=object)
+    tree = shapely.STRtree(fields_ll)
+    # Most finds lie in a field: they are in, without any buffer.
+    out[np.unique(tree.query(pts_ll, predicate="intersects")[0])] = True
+    rest = np.flatnonzero(~out)
+    if buffer_m > 0 and len(rest):
+        lat = float(np.abs(shapely.get_coordinates(pts_ll[rest])[:, 1]).max())
+        # Degrees of longitude per ground metre are largest at the highest
+        # latitude; with a margin for the fields' own extent in latitude.
+        reach = 1.05 * buffer_m / (111_000.0 * np.cos(np.radians(min(lat + 1.0, 89.0))))
+        pi, fi = tree.query(pts_ll[rest], predicate="dwithin", distance=reach)
+        near = np.unique(fi)
+        grown = np.empty(len(fields_ll), dtype=object)
+        grown[near] = buffer_ground(fields_ll[near], buffer_m)
+        out[rest[pi[shapely.intersects(grown[fi], pts_ll[rest][pi])]]] = True
+    return out
 
 
 def default_params() -> dict[str, float | int]:

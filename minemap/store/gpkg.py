@@ -292,7 +292,6 @@ class _View(StoreView):
                 self.conn.execute("COMMIT")
         return crossref_frame(rows), state
 
-
     def derived_state(self, layer: str) -> tuple[int, dict[str, Any]]:
         check_derived(layer)
         if not self._has(layer):
