@@ -21,6 +21,8 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as hst
 from pyproj import Geod, Transformer
 
 from minemap import (
@@ -394,3 +396,22 @@ def test_a_postgis_store_made_before_the_layers_gets_them_at_its_next_import(pg_
     assert stored.revision == st.latest_revision()
     _check_remaining(stored.frame, WEEK1 + WEEK2)
     _check_suspects(st.read_derived("suspects").frame, incidents=1)
+
+
+# --------------------------------------------------------------------------- the rule itself
+
+_box = hst.tuples(hst.floats(-60, 160), hst.floats(-60, 160), hst.floats(1, 150),
+                  hst.floats(1, 150))
+
+
+@settings(max_examples=60, deadline=None)
+@given(releases=hst.lists(_box, min_size=0, max_size=6))
+def test_remainder_is_the_field_minus_the_union_of_its_releases(releases):
+    from minemap.crossref.remaining import _remainders
+
+    field = rect(0, 0, 100, 100)
+    rels = np.array([rect(*b) for b in releases], dtype=object)
+    got = _remainders(np.array([field], dtype=object), rels)[0]
+    want = field.difference(shapely.union_all(rels)) if len(rels) else field
+    assert abs(shapely.area(got) - want.area) <= 1e-9 * field.area
+    assert shapely.symmetric_difference(got, want).area <= 1e-9 * field.area
