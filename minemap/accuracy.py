@@ -224,9 +224,17 @@ def suspects(
     geopandas.GeoDataFrame
         :data:`minemap.crossref.suspects.SUSPECT_COLUMNS` and the polygon.
     """
-    from minemap.crossref.suspects import suspected_areas
+    from minemap.crossref.suspects import EPS_M, MIN_ITEMS, default_params, suspected_areas
 
     st = _store(store)
+    # The latest state with the defaults is the store's suspects layer while
+    # it is current and was computed with today's parameters.
+    latest = st.latest_revision()
+    if (_as_of(as_of) is None and revision in (None, latest) and float(eps_m) == EPS_M
+            and int(min_items) == MIN_ITEMS):
+        stored = st.read_derived("suspects")
+        if stored.revision == latest and stored.params == default_params():
+            return stored.frame
     return suspected_areas(
         st.read("minefields", revision=revision), st.read("items", revision=revision),
         st.read("incidents", revision=revision), eps_m=eps_m, min_items=min_items,

@@ -122,13 +122,11 @@ def minefield_table(
         releases = st.read("releases", revision=revision)
         items = st.read("items", revision=revision)
         table = crossref_minefields(fields, releases, items, as_of=as_of, progress=progress)
-    extra = [c for c in table.columns if c not in ("handover", "record_id")]
-    base = fields.drop(columns=[c for c in extra if c in fields.columns])
-    merged = base.merge(pd.DataFrame(table), on=["handover", "record_id"], how="left")
+    from minemap.crossref.remaining import fields_with_crossref
+
     # With boundaries, a field is in the district holding most of it (§12),
     # here and therefore in every table, export and map built on this one.
-    merged = place_frame(merged, bounds, flag=True)
-    return gpd.GeoDataFrame(merged, geometry="geometry", crs="EPSG:4326")
+    return fields_with_crossref(fields, table, bounds)
 
 
 def crossref(
@@ -251,13 +249,20 @@ def remaining(
     The layer behind ``export --layer remaining``: the polygon of a task
     order with ``remaining_est``, status, counts and mine types
     (:data:`minemap.crossref.remaining.REMAINING_COLUMNS`).  Fields already
-    released are left out unless ``include_released``.
+    released are left out unless ``include_released``.  The latest state is
+    the store's ``remaining`` layer when it is current (the refresh computes
+    it with the same functions); any other request is computed.
     """
-    from minemap.crossref.remaining import remaining_hazard
+    from minemap.crossref.remaining import in_order, remaining_hazard
 
     st = open_store(store)
     _require(st)
     as_of = _as_of(as_of)
+    latest = st.latest_revision()
+    if as_of is None and not include_released and revision in (None, latest):
+        stored = st.read_derived("remaining")
+        if stored.revision == latest:
+            return in_order(stored.frame)
     table = minefield_table(st, as_of=as_of, revision=revision)
     return remaining_hazard(table, st.read("releases", revision=revision), None, as_of=as_of,
                             table=table, include_released=include_released)
@@ -720,6 +725,14 @@ def upgrade_store(store: Store | PathLike | None = None) -> str | None:
     The old store is kept as a backup file beside it (its name is returned);
     ``None`` means the store was already current.  Other commands refuse an
     older store with a one-line message that names this function's command,
-    ``minemap upgrade-store``.
+    ``minemap upgrade-store``.  The derived layers (crossref, ``remaining``,
+    ``suspects``) are then recomputed for the latest revision.
     """
-    return open_store(store).upgrade()
+    from minemap.crossref.refresh import rebuild_derived
+
+    st = open_store(store)
+    backup = st.upgrade()
+    if backup is not None:
+        # The new derived layers are filled now, not at the next import.
+        st.rederive(rebuild_derived)
+    return backup

@@ -58,7 +58,7 @@ def full_store(tmp_path, store_path):
 def test_gdal_lists_only_meaningful_layers_and_each_opens(full_store):
     listed = fiona.listlayers(full_store, LIST_ALL_TABLES="YES")
     current = {"minefields", "crossref", "releases", "items", "incidents", "districts",
-               "mine_rows", "vertices"}
+               "mine_rows", "vertices", "remaining", "suspects"}
     history = {f"history_{n}" for n in [*SPATIAL, "reports"]}
     # layer_styles is QGIS's own table of default styles (DESIGN §10).
     assert set(listed) == current | history | {"reports", "revisions", "layer_styles"}
@@ -264,7 +264,7 @@ def test_new_stores_use_the_rollback_journal(tmp_path, store_path):
         (doc,) = conn.execute("SELECT metadata FROM gpkg_metadata").fetchone()
     finally:
         conn.close()
-    assert json.loads(doc)["minemap_store_schema"] == 2
+    assert json.loads(doc)["minemap_store_schema"] == 3
 
 
 # --------------------------------------------------------------------------- versions
@@ -323,13 +323,13 @@ def test_newer_and_foreign_stores_are_refused(tmp_path, store_path, cli):
     import_records([fields_file(tmp_path / "a.geojson", 1)], handover="h", store=store_path)
     conn = sqlite3.connect(store_path, isolation_level=None)
     conn.execute("UPDATE gpkg_metadata SET metadata = json_set(metadata,"
-                 " '$.minemap_store_schema', 3)")
+                 " '$.minemap_store_schema', 4)")
     conn.close()
     before = store_path.read_bytes()
     for args in (("info",), ("import-records", fields_file(tmp_path / "b.geojson", 1,
                                                           prefix="B"), "--handover", "b")):
         res = cli(*args)
-        assert res.exit_code == 1 and "newer minemap (schema 3" in res.output, res.output
+        assert res.exit_code == 1 and "newer minemap (schema 4" in res.output, res.output
         assert len(res.output.strip().splitlines()) == 1
     assert store_path.read_bytes() == before
     other = tmp_path / "other.gpkg"

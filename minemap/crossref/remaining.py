@@ -25,30 +25,48 @@ from minemap.crossref._common import (
     _valid,
 )
 from minemap.crossref.minefields import crossref_minefields
+from minemap.crossref.placing import place_frame
 from minemap.geo.geometry import area_ha
+from minemap.records import schema
 
-__all__ = ["REMAINING_COLUMNS", "remaining_hazard"]
+__all__ = ["REMAINING_COLUMNS", "fields_with_crossref", "in_order", "remaining_hazard",
+           "remaining_layer"]
 
 #: Columns of :func:`remaining_hazard` (then ``geometry``).
-REMAINING_COLUMNS: tuple[str, ...] = (
-    "record_id", "handover", "district", "mines_ap", "mines_at", "mines_total", "mine_types",
-    "found_mines", "remaining_est", "status", "area_ha", "released_ha", "remaining_ha",
-    "last_release_date", "flags",
-)
+REMAINING_COLUMNS: tuple[str, ...] = tuple(schema.REMAINING_TYPES)
+
+_KEY = ["handover", "record_id"]
 
 
-def _released_parts(fields_ll: np.ndarray, rel_ll: np.ndarray) -> np.ndarray:
-    """The union of the releases meeting each field (empty where none)."""
-    out = np.full(len(fields_ll), shapely.Polygon(), dtype=object)
-    if len(rel_ll) == 0 or len(fields_ll) == 0:
-        return out
-    fi, ri = shapely.STRtree(rel_ll).query(fields_ll, predicate="intersects")
-    order = np.argsort(fi, kind="stable")
+def _remainders(fields_ll: np.ndarray, rel_ll: np.ndarray) -> np.ndarray:
+    """Each field minus every release that meets it.
+
+    The field minus the union of its releases, taken as successive
+    differences: round k removes each field's k-th release from what is
+    left, vectorised over the fields.  No union of whole releases (which
+    reach far beyond the field) is ever built.
+    """
+    rest = np.asarray(fields_ll, dtype=object).copy()
+    if len(rel_ll) == 0 or len(rest) == 0:
+        return rest
+    fi, ri = shapely.STRtree(rel_ll).query(rest, predicate="intersects")
+    if len(fi) == 0:
+        return rest
+    order = np.lexsort((ri, fi))
     fi, ri = fi[order], ri[order]
-    starts = np.flatnonzero(np.r_[True, fi[1:] != fi[:-1]])
-    for a, b in zip(starts, np.r_[starts[1:], len(fi)]):
-        out[fi[a]] = shapely.union_all(rel_ll[ri[a:b]])
-    return out
+    starts = np.r_[0, np.flatnonzero(np.diff(fi)) + 1]
+    rank = np.arange(len(fi)) - np.repeat(starts, np.diff(np.r_[starts, len(fi)]))
+    # A release holding the whole field leaves nothing: no overlay needed.
+    shapely.prepare(rel_ll)
+    whole = np.zeros(len(rest), dtype=bool)
+    whole[fi[shapely.contains_properly(rel_ll[ri], rest[fi])]] = True
+    rest[whole] = shapely.MultiPolygon()
+    live = ~whole[fi]
+    for k in range(int(rank.max()) + 1):
+        at = np.flatnonzero(live & (rank == k))
+        at = at[~shapely.is_empty(rest[fi[at]])]
+        rest[fi[at]] = shapely.difference(rest[fi[at]], rel_ll[ri[at]])
+    return rest
 
 
 def remaining_hazard(
@@ -90,7 +108,7 @@ def remaining_hazard(
     else:
         rel = _valid(_geoms(releases)[_dated_mask(releases, "date_end", day)])
         rel = rel[~shapely.is_missing(rel)]
-    rest = shapely.difference(f_ll, _released_parts(f_ll, rel))
+    rest = _remainders(f_ll, rel)
     key = pd.MultiIndex.from_arrays([_text(table, "handover"), _text(table, "record_id")])
     pos = key.get_indexer(pd.MultiIndex.from_arrays([_text(fields, "handover"),
                                                      _text(fields, "record_id")]))
@@ -109,8 +127,82 @@ def remaining_hazard(
         "released_ha": _floats(t, "released_ha"), "remaining_ha": area_ha(rest),
         "last_release_date": _text(t, "last_release_date"), "flags": _text(t, "flags"),
     })
-    out["geometry"] = rest
+    out["geometry"] = _multipolygons(rest)
     if not include_released:
-        out = out[out["status"] != RELEASED].reset_index(drop=True)
-    return gpd.GeoDataFrame(out[[*REMAINING_COLUMNS, "geometry"]], geometry="geometry",
-                            crs="EPSG:4326")
+        out = out[out["status"] != RELEASED]
+    return in_order(gpd.GeoDataFrame(out[[*REMAINING_COLUMNS, "geometry"]],
+                                     geometry="geometry", crs="EPSG:4326"))
+
+
+def in_order(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Remaining rows by handover, then record id: a task order's list, on every path.
+
+    The stored layer is rewritten a few fields at a time, so its rows are in
+    no useful order; this one sort makes the stored and the computed layer
+    the same frame.
+    """
+    keys = pd.DataFrame({"h": frame["handover"].astype(str).to_numpy(),
+                         "r": frame["record_id"].astype(str).to_numpy()})
+    order = keys.sort_values(["h", "r"], kind="stable").index.to_numpy()
+    return frame.iloc[order].reset_index(drop=True)
+
+
+def _multipolygons(geoms: np.ndarray) -> np.ndarray:
+    """Every remainder as one MultiPolygon: the layer has one geometry type.
+
+    A difference is polygonal, but a degenerate one can come back as a
+    collection; only its polygons are hazard area.
+    """
+    out = np.asarray(geoms, dtype=object).copy()
+    empty = shapely.is_empty(out)
+    out[empty] = shapely.MultiPolygon()
+    types = shapely.get_type_id(out)
+    for i in np.flatnonzero(types == 7):
+        parts = shapely.get_parts(shapely.get_parts(out[i]))
+        out[i] = shapely.multipolygons(list(parts[shapely.get_type_id(parts) == 3]))
+    single = np.flatnonzero(types == 3)
+    if len(single):
+        out[single] = shapely.multipolygons(out[single], indices=np.arange(len(single)))
+    return out
+
+
+def fields_with_crossref(
+    fields: pd.DataFrame, table: pd.DataFrame, districts: pd.DataFrame | None = None
+) -> gpd.GeoDataFrame:
+    """Minefields joined with their by-minefield crossref row, placed in districts.
+
+    The crossref's columns win over the field's own; with district
+    boundaries, each field is in the district holding most of it and a
+    contradicting attribute is flagged ``district_mismatch`` (DESIGN §12).
+    The one join behind :func:`minemap.api.minefield_table` and the stored
+    ``remaining`` layer.
+    """
+    extra = [c for c in table.columns if c not in _KEY]
+    base = fields.drop(columns=[c for c in extra if c in fields.columns])
+    merged = base.merge(pd.DataFrame(table), on=_KEY, how="left")
+    merged = place_frame(merged, districts, flag=True)
+    return gpd.GeoDataFrame(merged, geometry="geometry", crs="EPSG:4326")
+
+
+def remaining_layer(
+    fields: pd.DataFrame,
+    releases: pd.DataFrame | None,
+    table: pd.DataFrame,
+    districts: pd.DataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """The ``remaining`` layer of the latest state: :func:`remaining_hazard` of the
+    fields joined with their crossref (:func:`fields_with_crossref`).
+
+    Parameters
+    ----------
+    fields
+        The fields to compute (all of them, or those a revision touched).
+    releases
+        Every release that meets any of those fields (more do no harm).
+    table
+        Their by-minefield crossref rows (every field has one).
+    districts
+        District boundaries, or None.
+    """
+    merged = fields_with_crossref(fields, table, districts)
+    return remaining_hazard(merged, releases, None, table=merged)

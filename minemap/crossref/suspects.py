@@ -31,8 +31,9 @@ from minemap.crossref._common import (
     _text,
     _valid,
 )
-from minemap.crossref.footprints import buffer_setting, footprint, present
+from minemap.crossref.footprints import buffer_setting, present
 from minemap.crossref.ground import (
+    buffer_ground,
     centre_epsg,
     nearest_ground,
     project_one_zone,
@@ -40,14 +41,18 @@ from minemap.crossref.ground import (
 )
 from minemap.crossref.handovers import dated_points
 from minemap.geo.geometry import area_ha
+from minemap.records import schema
 
-__all__ = ["SUSPECT_COLUMNS", "dbscan_labels", "suspected_areas"]
+__all__ = ["EPS_M", "MIN_ITEMS", "SUSPECT_COLUMNS", "dbscan_labels", "default_params",
+           "suspected_areas"]
+
+#: The grouping's defaults (``minemap suspects --eps-m 100 --min-items 3``): the
+#: parameters of the store's ``suspects`` layer.
+EPS_M = 100.0
+MIN_ITEMS = 3
 
 #: Columns of :func:`suspected_areas` (then ``geometry``).
-SUSPECT_COLUMNS: tuple[str, ...] = (
-    "suspect_id", "found_ap", "found_at", "found_uxo", "incidents", "killed", "injured",
-    "first_date", "last_date", "nearest_record_id", "nearest_handover", "nearest_m", "area_ha",
-)
+SUSPECT_COLUMNS: tuple[str, ...] = tuple(schema.SUSPECT_TYPES)
 
 
 def dbscan_labels(xy: np.ndarray, eps: float, min_items: int) -> np.ndarray:
@@ -105,8 +110,8 @@ def suspected_areas(
     items: pd.DataFrame | None,
     incidents: pd.DataFrame | None = None,
     *,
-    eps_m: float = 100.0,
-    min_items: int = 3,
+    eps_m: float = EPS_M,
+    min_items: int = MIN_ITEMS,
     as_of: _dt.date | str | None = None,
     accuracy_buffer_m: float | None = None,
     buffer_m: float | None = None,
@@ -144,14 +149,12 @@ def suspected_areas(
     day = _as_of_text(as_of)
     f_all = _valid(_geoms(fields))
     ok = present(f_all)
-    fp = footprint(f_all[ok], buf)
-    shapely.prepare(fp)
 
     i_pos, i_pts = dated_points(items, day, finds=True)
     n_pos, n_pts = dated_points(incidents, day, finds=False)
     pts = np.concatenate([i_pts, n_pts])
     is_inc = np.r_[np.zeros(len(i_pts), bool), np.ones(len(n_pts), bool)]
-    far = ~shapely.intersects(fp, pts) if len(pts) else np.zeros(0, dtype=bool)
+    far = ~in_footprint(pts, f_all[ok], buf)
     pts, is_inc = pts[far], is_inc[far]
     src = np.r_[i_pos, n_pos][far]
     empty = gpd.GeoDataFrame({c: [] for c in SUSPECT_COLUMNS}, geometry=[], crs="EPSG:4326")
@@ -193,6 +196,49 @@ def suspected_areas(
     out.insert(0, "suspect_id", [f"S{i + 1}" for i in range(len(out))])
     return gpd.GeoDataFrame(out[[*SUSPECT_COLUMNS, "geometry"]], geometry="geometry",
                             crs="EPSG:4326")
+
+
+def in_footprint(pts_ll: np.ndarray, fields_ll: np.ndarray, buffer_m: float) -> np.ndarray:
+    """Mask of points in the footprint of all the fields (each buffered by ``buffer_m``).
+
+    The same set as :func:`~minemap.crossref.footprints.footprint`'s union,
+    tested without building it: only the fields within reach of a point (a
+    bounding test in degrees, wide enough at the points' latitudes) are
+    buffered on the ground, and a point is in the footprint when it is in
+    one of their buffers.
+    """
+    pts_ll = np.asarray(pts_ll, dtype=object)
+    out = np.zeros(len(pts_ll), dtype=bool)
+    if len(pts_ll) == 0 or len(fields_ll) == 0:
+        return out
+    fields_ll = np.asarray(fields_ll, dtype=object)
+    tree = shapely.STRtree(fields_ll)
+    # Most finds lie in a field: they are in, without any buffer.
+    out[np.unique(tree.query(pts_ll, predicate="intersects")[0])] = True
+    rest = np.flatnonzero(~out)
+    if buffer_m > 0 and len(rest):
+        lat = float(np.abs(shapely.get_coordinates(pts_ll[rest])[:, 1]).max())
+        # Degrees of longitude per ground metre are largest at the highest
+        # latitude; with a margin for the fields' own extent in latitude.
+        reach = 1.05 * buffer_m / (111_000.0 * np.cos(np.radians(min(lat + 1.0, 89.0))))
+        pi, fi = tree.query(pts_ll[rest], predicate="dwithin", distance=reach)
+        near = np.unique(fi)
+        grown = np.empty(len(fields_ll), dtype=object)
+        grown[near] = buffer_ground(fields_ll[near], buffer_m)
+        out[rest[pi[shapely.intersects(grown[fi], pts_ll[rest][pi])]]] = True
+    return out
+
+
+def default_params() -> dict[str, float | int]:
+    """The parameters of :func:`suspected_areas` with every default, as now set.
+
+    The store's ``suspects`` layer is computed with these and tagged with
+    them; it answers a request only while they still hold (a changed
+    ``settings.accuracy_buffer_m`` makes it stale).
+    """
+    return {"eps_m": float(EPS_M), "min_items": int(MIN_ITEMS),
+            "accuracy_buffer_m": buffer_setting(None),
+            "suspect_buffer_m": float(settings.suspect_buffer_m)}
 
 
 def _attributes(items, incidents, src: np.ndarray, is_inc: np.ndarray) -> tuple:

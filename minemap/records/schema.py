@@ -120,6 +120,22 @@ HANDOVER_COLUMNS: tuple[str, ...] = (
     "outside_within_50m_pct", "outside_within_100m_pct", "outside_median_m", "incidents_inside", "incidents_outside",
 )
 
+#: Remaining hazard by minefield (DESIGN §12): the ``remaining`` layer's columns and types.
+REMAINING_TYPES: dict[str, str] = {
+    "record_id": "str", "handover": "str", "district": "str", "mines_ap": "int",
+    "mines_at": "int", "mines_total": "int", "mine_types": "str", "found_mines": "float",
+    "remaining_est": "float", "status": "str", "area_ha": "float", "released_ha": "float",
+    "remaining_ha": "float", "last_release_date": "str", "flags": "str",
+}
+
+#: Suspected hazard areas (DESIGN §13): the ``suspects`` layer's columns and types.
+SUSPECT_TYPES: dict[str, str] = {
+    "suspect_id": "str", "found_ap": "int", "found_at": "int", "found_uxo": "int",
+    "incidents": "int", "killed": "int", "injured": "int", "first_date": "str",
+    "last_date": "str", "nearest_record_id": "str", "nearest_handover": "str",
+    "nearest_m": "float", "area_ha": "float",
+}
+
 STATUSES: tuple[str, ...] = ("not_started", "in_progress", "released")
 OUTCOMES: tuple[str, ...] = ("cleared", "reduced", "cancelled")
 ITEM_TYPES: tuple[str, ...] = ("AP", "AT", "UXO")

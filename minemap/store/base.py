@@ -10,8 +10,9 @@ PostGIS database).  What it must do:
   :class:`StoreView`: every read through it sees one state of the store.
   A view reads a layer at any revision (rows are valid from ``rev_from``
   until closed by ``rev_to``), by bounding boxes and by ids; lists the
-  revisions and handovers; counts rows; reads the materialised crossref;
-  and lists the rows a revision opened or closed.
+  revisions and handovers; counts rows; reads the materialised crossref
+  and the derived layers beside it (``remaining``, ``suspects``); and lists
+  the rows a revision opened or closed.
 - **Write** atomically and serialised.  :meth:`StoreBackend.transaction`
   gives a :class:`StoreWriter` inside one transaction that holds the
   store's write lock (imports queue: a second writer waits, then sees the
@@ -20,8 +21,9 @@ PostGIS database).  What it must do:
   raises :class:`StoreError` naming the store.
 - **Never overwrite**: a writer only inserts rows and closes the validity
   of current rows (sets their ``rev_to``); it never updates data or
-  deletes a history row.  The materialised crossref is the one table
-  rewritten in place (it is derived, and tagged with its revision).
+  deletes a history row.  The materialised crossref and the derived layers
+  (:data:`~minemap.store.revisions.DERIVED`) are the only tables rewritten
+  in place (they are derived, and tagged with the revision they describe).
 - **Speak its own language**: only the backend speaks SQL.  The revision
   logic (diffs, content hashes, the no-op and removal rules) lives once in
   :mod:`minemap.store.revisions`, which drives a writer's primitives; the
@@ -36,9 +38,9 @@ the columns of :data:`~minemap.store.revisions.LAYERS` plus ``revision``
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -46,8 +48,10 @@ import pandas as pd
 
 from minemap._errors import MinemapError, UsageError
 from minemap.store.revisions import (
+    DERIVED,
     LAYERS,
     CrossrefUpdate,
+    DerivedUpdate,
     ImportPlan,
     ImportResult,
     NothingChanged,
@@ -58,6 +62,20 @@ from minemap.store.revisions import (
 
 #: ``bbox=`` of a read: one (minx, miny, maxx, maxy) box or an (n, 4) array of them.
 BBox = Sequence[float] | np.ndarray
+
+
+class DerivedLayer(NamedTuple):
+    """A stored derived layer, the revision it describes and its parameters."""
+
+    frame: gpd.GeoDataFrame
+    revision: int  # 0: never computed
+    params: dict[str, Any]
+
+
+def check_derived(layer: str) -> None:
+    """Refuse a name that is not a derived layer (a programming error)."""
+    if layer not in DERIVED:
+        raise ValueError(f"no derived layer {layer!r}: choose one of {', '.join(DERIVED)}")
 
 
 class StoreError(MinemapError):
@@ -146,6 +164,18 @@ class StoreView(ABC):
     @abstractmethod
     def read_crossref(self) -> tuple[pd.DataFrame, int]:
         """The materialised crossref and the revision it describes (0: none)."""
+
+    @abstractmethod
+    def derived_state(self, layer: str) -> tuple[int, dict[str, Any]]:
+        """The revision a derived layer describes (0: never computed) and its parameters."""
+
+    @abstractmethod
+    def read_derived(self, layer: str) -> DerivedLayer:
+        """A derived layer (:data:`~minemap.store.revisions.DERIVED`) as stored.
+
+        Rows in the order written; the frame has the layer's columns and
+        ``geometry`` (EPSG:4326).  The rows and the tag agree (one read).
+        """
 
     @abstractmethod
     def versions(self, layer: str) -> tuple[gpd.GeoDataFrame | pd.DataFrame, pd.DataFrame]:
@@ -251,6 +281,10 @@ class StoreWriter(StoreView):
     def write_crossref(self, update: CrossrefUpdate, revision: int) -> None:
         """Write crossref rows and mark the stored crossref as of ``revision``."""
 
+    @abstractmethod
+    def write_derived(self, layer: str, update: DerivedUpdate, revision: int) -> None:
+        """Write a derived layer's rows and tag it with ``revision`` and its parameters."""
+
 
 class StoreBackend(ABC):
     """A minemap store.
@@ -332,7 +366,34 @@ class StoreBackend(ABC):
         with self.snapshot() as view:
             return view.read_crossref()
 
+    def read_derived(self, layer: str) -> DerivedLayer:
+        """A stored derived layer (``remaining``, ``suspects``) and the revision it describes."""
+        with self.snapshot() as view:
+            return view.read_derived(layer)
+
     # -- writing -------------------------------------------------------------
+
+    def rederive(self, compute: Callable[[StoreView, int], CrossrefUpdate]) -> int:
+        """Recompute the materialised layers of the latest revision (no new revision).
+
+        Parameters
+        ----------
+        compute
+            ``compute(view, revision)`` gives the full update (for example
+            :func:`minemap.crossref.refresh.rebuild_derived`).
+
+        Returns
+        -------
+        int
+            The revision they now describe (0: an empty store, nothing done).
+        """
+        from minemap.store.revisions import write_update
+
+        with self.transaction() as writer:
+            revision = writer.latest_revision()
+            if revision:
+                write_update(writer, compute(writer, revision), revision)
+        return revision
 
     def apply(self, plan: ImportPlan, *, refresh: Refresh | None = None) -> ImportResult:
         """Write an import as one new revision, atomically.

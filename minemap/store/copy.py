@@ -6,8 +6,10 @@ rows it added are inserted with their stored content hashes, then the
 revision's record (sources, sha256, times, ids) is written as it was.  So
 the copy's history, every revision's state and its exports equal the
 source's, and a later import into the copy finds the same no-ops and
-changes as it would in the source.  The materialised crossref is copied
-as it stands.  It all happens in one destination transaction: a copy that
+changes as it would in the source.  The materialised crossref and the
+derived layers (``remaining``, ``suspects``) are copied as they stand, with
+the revision and parameters they are tagged with (derived from the same
+rows, they are as right in the copy as in the source).  It all happens in one destination transaction: a copy that
 fails leaves no store behind.
 """
 
@@ -26,10 +28,12 @@ from minemap._errors import UsageError
 from minemap.store import StoreBackend, open_store
 from minemap.store.base import StoreError, StoreWriter
 from minemap.store.revisions import (
+    DERIVED,
     JSON_REVISION_COLUMNS,
     LAYERS,
     REVISION_COLUMNS,
     CrossrefUpdate,
+    DerivedUpdate,
     coerce,
 )
 
@@ -78,6 +82,7 @@ def copy_store(
             raise UsageError(f"{src.location}: the store is empty; nothing to copy")
         history = {layer: view.versions(layer) for layer in LAYERS}
         crossref, crossref_rev = view.read_crossref()
+        derived = {layer: view.read_derived(layer) for layer in DERIVED}
     dst_file = None if not isinstance(destination, str | os.PathLike) or "://" in str(
         destination) else Path(destination)
     fresh_file = dst_file is not None and not dst_file.exists()
@@ -93,6 +98,11 @@ def copy_store(
                     progress(i, len(revisions))
             if crossref_rev:
                 w.write_crossref(CrossrefUpdate(crossref, full=True), crossref_rev)
+            for layer, stored in derived.items():
+                if stored.revision:
+                    w.write_derived(layer, DerivedUpdate(stored.frame, full=True,
+                                                         params=stored.params),
+                                    stored.revision)
     except BaseException:
         if fresh_file and dst_file.exists() and not _has_store(dst):
             dst_file.unlink()

@@ -42,10 +42,12 @@ from minemap.records import schema
 from minemap.store import gpkg_schema
 from minemap.store.base import (
     BBox,
+    DerivedLayer,
     StoreBackend,
     StoreError,
     StoreView,
     StoreWriter,
+    check_derived,
     filter_conditions,
     iter_chunks,
 )
@@ -53,12 +55,17 @@ from minemap.store.gpkg_schema import history as _hist
 from minemap.store.gpkg_schema import rtree as _rtree
 from minemap.store.gpkg_table import DEFAULT_STORE, default_store_path
 from minemap.store.revisions import (
+    DERIVED,
     LAYERS,
     REVISION_COLUMNS,
     CrossrefUpdate,
+    DerivedUpdate,
     ImportPlan,
     ImportResult,
     crossref_frame,
+    derived_frame,
+    derived_geometries,
+    derived_values,
     layer_frame,
     revision_record,
     sha256_file,
@@ -310,6 +317,29 @@ class _View(StoreView):
                 self.conn.execute("COMMIT")
         return crossref_frame(rows), state
 
+    def derived_state(self, layer: str) -> tuple[int, dict[str, Any]]:
+        check_derived(layer)
+        if not self._has(layer):
+            return 0, {}
+        return gpkg_schema.derived_state(self.conn, layer)
+
+    def read_derived(self, layer: str) -> DerivedLayer:
+        check_derived(layer)
+        if not self._has(layer):
+            return DerivedLayer(derived_frame(layer, [], None), 0, {})
+        cols = ", ".join(f'"{c}"' for c in DERIVED[layer].columns)
+        own = not self.conn.in_transaction
+        if own:
+            self.conn.execute("BEGIN")
+        try:
+            rows = self.conn.execute(f"SELECT geom, {cols} FROM {layer} ORDER BY fid").fetchall()
+            revision, params = gpkg_schema.derived_state(self.conn, layer)
+        finally:
+            if own:
+                self.conn.execute("COMMIT")
+        geoms = _decode([r[0] for r in rows]) if rows else None
+        return DerivedLayer(derived_frame(layer, [r[1:] for r in rows], geoms), revision, params)
+
 
 # --------------------------------------------------------------------------
 # writing
@@ -435,6 +465,26 @@ class _Writer(_View, StoreWriter):
             self.conn.execute("DELETE FROM temp.crossref_new")
         gpkg_schema.set_crossref_state(self.conn, revision)
 
+    def write_derived(self, layer: str, update: DerivedUpdate, revision: int) -> None:
+        check_derived(layer)
+        spec = DERIVED[layer]
+        if update.frame is not None:
+            if update.full:
+                self.conn.execute(f"DELETE FROM {layer}")
+            else:
+                keys = update.keys_to_delete(layer)
+                match = " AND ".join(f'"{k}" = ?' for k in spec.key)
+                self.conn.executemany(f"DELETE FROM {layer} WHERE {match}", keys)
+            if len(update.frame):
+                names = ", ".join(f'"{c}"' for c in spec.columns)
+                blobs, _ = _encode(derived_geometries(layer, update.frame))
+                self.conn.executemany(
+                    f"INSERT INTO {layer} (geom, {names})"
+                    f" VALUES ({', '.join('?' * (len(spec.columns) + 1))})",
+                    [[b, *r] for b, r in zip(blobs, derived_values(layer, update.frame))])
+            gpkg_schema.update_derived_extent(self.conn, layer)
+        gpkg_schema.set_derived_state(self.conn, layer, revision, update.params)
+
     def finish(self) -> None:
         """Bookkeeping before the commit: layer extents."""
         for layer in sorted(self._dirty):
@@ -520,8 +570,10 @@ class GeoPackageStore(StoreBackend):
             hint = ("; give --store a new file or an existing minemap store" if writing
                     else "")
             raise UsageError(f"{self.path}: is a database but not a minemap store{hint}")
-        if version == 1:
-            raise StoreError(f"{self.path}: a store of an older minemap (schema 1); run"
+        # Schema 2 lacks only the derived layers: it is read as it is (they are
+        # computed on demand) and upgraded before anything is written.
+        if version == 1 or (writing and 0 < version < gpkg_schema.SCHEMA_VERSION):
+            raise StoreError(f"{self.path}: a store of an older minemap (schema {version}); run"
                              " `minemap upgrade-store` once (it keeps a backup)")
         if version > gpkg_schema.SCHEMA_VERSION:
             raise StoreError(
@@ -544,7 +596,7 @@ class GeoPackageStore(StoreBackend):
             conn.close()
 
     def upgrade(self) -> str | None:
-        """Migrate a schema-1 store to schema 2; the old file stays as a backup beside it."""
+        """Migrate an older store to the current schema; the old file stays as a backup beside it."""
         from minemap.store.gpkg_upgrade import upgrade
 
         backup = upgrade(self)

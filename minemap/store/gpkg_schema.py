@@ -1,6 +1,6 @@
 """The GeoPackage store's schema: what QGIS lists, and what nobody else may write.
 
-Layout (minemap store schema 2)
+Layout (minemap store schema 3)
 -------------------------------
 - ``history_<layer>``: every version of every row ever imported, with
   ``content_hash``, ``rev_from`` (the revision that added it) and ``rev_to``
@@ -11,14 +11,19 @@ Layout (minemap store schema 2)
   materialised crossref.
 - ``crossref``: the materialised crossref by minefield (a feature table with
   the field's geometry), refreshed by every import.
+- ``remaining`` and ``suspects``: the derived layers (remaining hazard by
+  field, suspected areas beyond every map), feature tables rewritten by
+  minemap's refresh with the crossref and tagged, like it, with the
+  revision they describe (schema 3).
 - ``revisions``: one row per import.  ``layer_styles``: QGIS default styles.
 - ``rtree_<table>_geom``: GeoPackage R-tree spatial indexes (extension
   ``gpkg_rtree_index``), kept by the spec's triggers; GDAL and QGIS hide them.
-- ``gpkg_metadata``: one JSON document with the minemap schema version and the
-  revision the crossref describes.
+- ``gpkg_metadata``: one JSON document with the minemap schema version, the
+  revision the crossref describes and, per derived layer, its revision and
+  the parameters it was computed with.
 
 Guard triggers (named ``*_guard_*``) refuse every write to history, to
-``revisions`` and to ``crossref``, and INSTEAD OF triggers every write through
+``revisions``, to ``crossref`` and to the derived layers, and INSTEAD OF triggers every write through
 the views.  minemap's revision step lifts the guards inside its own write
 transaction and puts them back before it commits (:func:`lifted_guards`), so
 no other connection ever sees them missing, and a killed import rolls back
@@ -41,16 +46,23 @@ import shapely
 from pyproj import CRS
 
 from minemap.records import schema
-from minemap.store.revisions import _CROSSREF_REAL, LAYERS, REVISION_COLUMNS, LayerSpec
+from minemap.store.revisions import (
+    _CROSSREF_REAL,
+    DERIVED,
+    LAYERS,
+    REVISION_COLUMNS,
+    LayerSpec,
+)
 
 APPLICATION_ID = 0x47504B47  # "GPKG"
 USER_VERSION = 10400  # GeoPackage 1.4
 #: The minemap store schema this code writes (stamped in ``gpkg_metadata``).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 METADATA_URI = "urn:minemap:store"
 
 READ_ONLY = "minemap store: history is read-only; import a revision instead"
-DERIVED = "minemap store: the crossref is computed by minemap; import a revision instead"
+DERIVED_MESSAGE = ("minemap store: the crossref is computed by minemap; import a revision"
+                   " instead")
 
 _SQL_TYPES = {"str": "TEXT", "int": "INTEGER", "float": "REAL", "bool": "BOOLEAN"}
 #: Crossref columns the ``minefields`` view shows beside each field.
@@ -138,6 +150,23 @@ def set_crossref_state(conn: sqlite3.Connection, revision: int) -> None:
                  (json.dumps(doc, sort_keys=True), METADATA_URI))
 
 
+def derived_state(conn: sqlite3.Connection, layer: str) -> tuple[int, dict]:
+    """The revision a derived layer describes (0: never computed) and its parameters."""
+    entry = ((_metadata(conn) or {}).get("derived") or {}).get(layer) or {}
+    return int(entry.get("revision", 0)), dict(entry.get("params") or {})
+
+
+def set_derived_state(conn: sqlite3.Connection, layer: str, revision: int,
+                      params: dict) -> None:
+    doc = _metadata(conn) or {}
+    doc.setdefault("derived", {})[layer] = {"revision": int(revision), "params": params}
+    conn.execute("UPDATE gpkg_metadata SET metadata = ? WHERE md_standard_uri = ?",
+                 (json.dumps(doc, sort_keys=True), METADATA_URI))
+    conn.execute("UPDATE gpkg_contents SET description = ? WHERE table_name = ?",
+                 (f"{_DERIVED_TITLES[layer]} as of revision {int(revision)} (computed by"
+                  " minemap; read-only)", layer))
+
+
 # --------------------------------------------------------------------------- creation
 
 
@@ -177,6 +206,7 @@ def create_schema(conn: sqlite3.Connection) -> None:
         _create_layer(conn, spec)
     _create_crossref(conn)
     _create_minefields_view(conn)
+    create_derived(conn)
     _create_styles(conn)
 
 
@@ -370,7 +400,33 @@ def _create_crossref(conn: sqlite3.Connection) -> None:
     create_rtree(conn, "crossref")
     for op in ("INSERT", "UPDATE", "DELETE"):
         conn.execute(f"CREATE TRIGGER crossref_guard_{op.lower()} BEFORE {op} ON crossref"
-                     f" {_raise(DERIVED)}")
+                     f" {_raise(DERIVED_MESSAGE)}")
+
+
+_DERIVED_TITLES = {
+    "remaining": "remaining hazard: each field with hazard left, minus its released land",
+    "suspects": "suspected hazard areas: finds and incidents beyond every map",
+}
+
+
+def derived_message(layer: str) -> str:
+    """Why a write to a derived layer is refused."""
+    return f"minemap store: {layer} is computed by minemap; import a revision instead"
+
+
+def create_derived(conn: sqlite3.Connection) -> None:
+    """The derived feature tables (schema 3), empty, registered, indexed and guarded."""
+    for name, spec in DERIVED.items():
+        cols = ", ".join(f'"{c}" {_SQL_TYPES[t]}' for c, t in spec.columns.items())
+        keys = ", ".join(f'"{k}"' for k in spec.key)
+        conn.execute(f"CREATE TABLE {name} (fid INTEGER PRIMARY KEY AUTOINCREMENT,"
+                     f" geom {spec.geometry_type}, {cols}, UNIQUE ({keys}))")
+        register(conn, name, spec.geometry_type,
+                 f"{_DERIVED_TITLES[name]} (computed by minemap; read-only)")
+        create_rtree(conn, name)
+        for op in ("INSERT", "UPDATE", "DELETE"):
+            conn.execute(f"CREATE TRIGGER {name}_guard_{op.lower()} BEFORE {op} ON {name}"
+                         f" {_raise(derived_message(name))}")
 
 
 def _create_minefields_view(conn: sqlite3.Connection) -> None:
@@ -387,7 +443,7 @@ def _create_minefields_view(conn: sqlite3.Connection) -> None:
 
 #: Layers with a default QGIS style (every listed spatial layer).
 STYLED = ("minefields", "crossref", "releases", "items", "incidents", "districts", "mine_rows",
-          "vertices", *(history(n) for n, s in LAYERS.items() if s.geometry_type))
+          "vertices", *DERIVED, *(history(n) for n, s in LAYERS.items() if s.geometry_type))
 
 
 def _create_styles(conn: sqlite3.Connection) -> None:
@@ -441,6 +497,18 @@ def update_extent(conn: sqlite3.Connection, layer: str) -> None:
             " last_change=strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name=?",
             (*map(float, bbox), name),
         )
+
+
+def update_derived_extent(conn: sqlite3.Connection, layer: str) -> None:
+    """Set a derived layer's extent in ``gpkg_contents`` from its R-tree index."""
+    row = conn.execute(f"SELECT MIN(minx), MIN(miny), MAX(maxx), MAX(maxy) FROM"
+                       f" {rtree(layer)}").fetchone()
+    if row[0] is None:
+        return
+    conn.execute(
+        "UPDATE gpkg_contents SET min_x=?, min_y=?, max_x=?, max_y=?,"
+        " last_change=strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name=?",
+        (*map(float, row), layer))
 
 
 def has_table(conn: sqlite3.Connection, name: str) -> bool:

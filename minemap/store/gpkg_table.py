@@ -32,7 +32,7 @@ CROSSREF_REAL = frozenset({
 
 # As in minemap.store.gpkg_schema (not imported: it imports shapely and pyproj);
 # tests/test_crossref_table.py checks they agree.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 METADATA_URI = "urn:minemap:store"
 
 DEFAULT_STORE = "minemap.gpkg"

@@ -3,15 +3,22 @@
 Schema 1 (minemap before the backend interface) kept ``<layer>_versions``
 tables with SQLite R*Tree side tables, a ``handovers`` table updated in
 place, and the crossref in ``crossref_current``/``crossref_state`` behind a
-``crossref`` view.  Schema 2 is described in :mod:`minemap.store.gpkg_schema`.
-The upgrade writes a new file beside the store, copies every row of every
-version, the revisions and the materialised crossref into it, and replaces
-the store only when all of it has landed; the old file is kept as a backup.
+``crossref`` view.  Schema 2 had the layout of :mod:`minemap.store.gpkg_schema`
+without the derived ``remaining`` and ``suspects`` layers (schema 3).
+
+From schema 1 the upgrade writes a new file beside the store, copies every
+row of every version, the revisions and the materialised crossref into it,
+and replaces the store only when all of it has landed.  From schema 2 it
+adds the derived tables (empty, tagged revision 0) and the styles in one
+transaction.  Either way the old file is kept as a backup first.  The store
+computes nothing here: :func:`minemap.api.upgrade_store` then fills the
+derived layers (and the next import's refresh would, if it did not).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import os
 import shutil
 import sqlite3
@@ -66,6 +73,10 @@ def upgrade(store, *, backup: Path | None = None) -> Path | None:
         # With the write lock held and no journal pending, the file's bytes
         # are the store: a plain copy is a faithful backup.
         shutil.copy2(path, backup)
+        if version == 2:
+            _add_derived(old)
+            old.execute("COMMIT")
+            return backup
         if tmp.exists():
             tmp.unlink()
         _copy(old_path=path, new_path=tmp)
@@ -78,6 +89,16 @@ def upgrade(store, *, backup: Path | None = None) -> Path | None:
         if tmp.exists():
             tmp.unlink()
     return backup
+
+
+def _add_derived(conn: sqlite3.Connection) -> None:
+    """Schema 2 → 3 in place, inside the caller's write transaction."""
+    doc = gpkg_schema._metadata(conn) or {}
+    doc["minemap_store_schema"] = gpkg_schema.SCHEMA_VERSION
+    gpkg_schema.create_derived(conn)
+    gpkg_schema.write_default_styles(conn)
+    conn.execute("UPDATE gpkg_metadata SET metadata = ? WHERE md_standard_uri = ?",
+                 (json.dumps(doc, sort_keys=True), gpkg_schema.METADATA_URI))
 
 
 def _copy(*, old_path: Path, new_path: Path) -> None:

@@ -23,6 +23,7 @@ SQL is parameterised; identifiers go through :mod:`psycopg.sql`.
 
 from __future__ import annotations
 
+import json
 import zlib
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -40,18 +41,25 @@ from minemap.records import schema
 from minemap.store import postgis_schema as ddl
 from minemap.store.base import (
     BBox,
+    DerivedLayer,
     StoreBackend,
     StoreError,
     StoreView,
     StoreWriter,
+    check_derived,
     filter_conditions,
 )
 from minemap.store.postgis_schema import columns, ident
 from minemap.store.revisions import (
+    DERIVED,
     LAYERS,
     REVISION_COLUMNS,
     CrossrefUpdate,
+    DerivedUpdate,
     crossref_frame,
+    derived_frame,
+    derived_geometries,
+    derived_values,
     layer_frame,
     revision_record,
 )
@@ -203,6 +211,26 @@ class _View(StoreView):
             ident("crossref_state"))).fetchone()
         return crossref_frame(rows), int(state[0]) if state else 0
 
+    def derived_state(self, layer: str) -> tuple[int, dict[str, Any]]:
+        check_derived(layer)
+        if not self._has("derived_state"):
+            return 0, {}
+        row = self.conn.execute(sql.SQL("SELECT revision, params FROM {} WHERE layer = %s"
+                                        ).format(ident("derived_state")), (layer,)).fetchone()
+        return (int(row[0]), json.loads(row[1])) if row else (0, {})
+
+    def read_derived(self, layer: str) -> DerivedLayer:
+        check_derived(layer)
+        if not self._has(layer):
+            return DerivedLayer(derived_frame(layer, [], None), 0, {})
+        # Inside the view's transaction: the rows and their tag agree.
+        rows = self.conn.execute(sql.SQL("SELECT ST_AsBinary(geom), {} FROM {} ORDER BY fid"
+                                         ).format(columns(DERIVED[layer].columns),
+                                                  ident(layer))).fetchall()
+        geoms = _wkb([r[0] for r in rows]) if rows else None
+        revision, params = self.derived_state(layer)
+        return DerivedLayer(derived_frame(layer, [r[1:] for r in rows], geoms), revision, params)
+
     def versions(self, layer: str) -> tuple[gpd.GeoDataFrame | pd.DataFrame, pd.DataFrame]:
         spec = LAYERS[layer]
         if not self._has(f"history_{layer}"):
@@ -312,6 +340,40 @@ class _Writer(_View, StoreWriter):
             "INSERT INTO {} (id, revision) VALUES (1, %s)"
             " ON CONFLICT (id) DO UPDATE SET revision = excluded.revision").format(
                 ident("crossref_state")), (revision,))
+
+
+    def write_derived(self, layer: str, update: DerivedUpdate, revision: int) -> None:
+        check_derived(layer)
+        spec = DERIVED[layer]
+        target = ident(layer)
+        if update.frame is not None:
+            if update.full:
+                self.conn.execute(sql.SQL("DELETE FROM {}").format(target))
+            else:
+                keys = update.keys_to_delete(layer)
+                if keys:
+                    names = [f"k{i}" for i in range(len(spec.key))]
+                    self.conn.execute(sql.SQL(
+                        "DELETE FROM {} c USING unnest({}) AS k({}) WHERE {}").format(
+                            target,
+                            sql.SQL(", ").join(sql.SQL("%s::text[]") for _ in names),
+                            sql.SQL(", ").join(map(sql.Identifier, names)),
+                            sql.SQL(" AND ").join(
+                                sql.SQL("c.{} = k.{}").format(sql.Identifier(c),
+                                                              sql.Identifier(n))
+                                for c, n in zip(spec.key, names))),
+                        [[str(k[i]) for k in keys] for i in range(len(names))])
+            if len(update.frame):
+                geoms = _ewkb_hex(derived_geometries(layer, update.frame))
+                with self.conn.cursor().copy(sql.SQL("COPY {} (geom, {}) FROM STDIN").format(
+                        target, columns(spec.columns))) as copy:
+                    for g, row in zip(geoms, derived_values(layer, update.frame)):
+                        copy.write_row([g, *row])
+        self.conn.execute(sql.SQL(
+            "INSERT INTO {} (layer, revision, params) VALUES (%s, %s, %s)"
+            " ON CONFLICT (layer) DO UPDATE SET revision = excluded.revision,"
+            " params = excluded.params").format(ident("derived_state")),
+            (layer, int(revision), json.dumps(update.params, sort_keys=True)))
 
 
 class PostGISStore(StoreBackend):

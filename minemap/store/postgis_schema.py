@@ -19,11 +19,17 @@ from psycopg import sql
 from minemap import styles
 from minemap._errors import UsageError
 from minemap.records import schema
-from minemap.store.revisions import _CROSSREF_REAL, LAYERS, REVISION_COLUMNS, LayerSpec
+from minemap.store.revisions import (
+    _CROSSREF_REAL,
+    DERIVED,
+    LAYERS,
+    REVISION_COLUMNS,
+    LayerSpec,
+)
 
-#: The spatial views QGIS lists, each with a default style (the one style map).
+#: The spatial views and tables QGIS lists, each with a default style (the one style map).
 STYLED: tuple[str, ...] = (
-    *(name for name, spec in LAYERS.items() if spec.geometry_type), "crossref")
+    *(name for name, spec in LAYERS.items() if spec.geometry_type), "crossref", *DERIVED)
 
 #: The PostgreSQL schema that holds a store.
 SCHEMA = "minemap"
@@ -36,7 +42,8 @@ WRITER_SETTING = "minemap.writer"
 HISTORY_MESSAGE = "minemap store: history is read-only; import a revision instead"
 
 _SQL_TYPES = {"str": "text", "int": "bigint", "float": "double precision", "bool": "boolean"}
-_PG_GEOMETRY = {"MULTIPOLYGON": "MultiPolygon", "POINT": "Point", "LINESTRING": "LineString"}
+_PG_GEOMETRY = {"MULTIPOLYGON": "MultiPolygon", "POINT": "Point", "LINESTRING": "LineString",
+                "POLYGON": "Polygon"}
 
 
 def ident(*names: str) -> sql.Composable:
@@ -62,6 +69,12 @@ def ensure_schema(conn: psycopg.Connection, location: str) -> None:
     """Create the store in a database that has none (inside the write transaction)."""
     tables = store_tables(conn)
     if "revisions" in tables:
+        if not set(DERIVED) | {"derived_state"} <= tables:
+            # A store made before the derived layers: add them (empty, tagged
+            # revision 0; this import's refresh fills them).
+            _create_derived(conn)
+            _grant(conn)
+            _create_styles(conn)
         return
     if conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (SCHEMA,)).fetchone():
         # Someone else's schema of that name: never write in it.
@@ -97,6 +110,7 @@ def ensure_schema(conn: psycopg.Connection, location: str) -> None:
     _guard(conn, "crossref_state")
     _create_crossref_view(conn)
     _create_minefields_view(conn)
+    _create_derived(conn)
     _grant(conn)
     _create_styles(conn)
 
@@ -233,6 +247,34 @@ def _create_crossref_view(conn: psycopg.Connection) -> None:
              "current minefields with their status, released and remaining (read-only)")
 
 
+def _create_derived(conn: psycopg.Connection) -> None:
+    # Derived layers (remaining, suspects): feature tables rewritten by
+    # minemap's refresh, tagged in derived_state; read-only to every other
+    # client through the 'derived' guard, as the crossref.
+    tables = store_tables(conn)
+    for name, spec in DERIVED.items():
+        if name in tables:
+            continue
+        cols = sql.SQL(", ").join(
+            sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(_SQL_TYPES[t]))
+            for c, t in spec.columns.items())
+        conn.execute(sql.SQL(
+            "CREATE TABLE {} (fid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+            " geom geometry({}, 4326), {}, UNIQUE ({}))").format(
+                ident(name), sql.SQL(_PG_GEOMETRY[spec.geometry_type]), cols,
+                columns(spec.key)))
+        conn.execute(sql.SQL("CREATE INDEX {} ON {} USING gist (geom)").format(
+            sql.Identifier(f"{name}_geom"), ident(name)))
+        _comment(conn, sql.SQL("COMMENT ON TABLE {}").format(ident(name)),
+                 f"{name}: computed by minemap with the crossref (read-only)")
+        _guard(conn, name)
+    if "derived_state" not in tables:
+        conn.execute(sql.SQL(
+            "CREATE TABLE {} (layer text PRIMARY KEY, revision integer NOT NULL,"
+            " params text NOT NULL)").format(ident("derived_state")))
+        _guard(conn, "derived_state")
+
+
 def _grant(conn: psycopg.Connection) -> None:
     """Grant the roles of docs/team.md what they need, where they exist."""
     roles = {r[0] for r in conn.execute(
@@ -250,8 +292,9 @@ def _grant(conn: psycopg.Connection) -> None:
         conn.execute(sql.SQL("GRANT INSERT ON ALL TABLES IN SCHEMA {} TO {}").format(sch, w))
         conn.execute(sql.SQL("GRANT UPDATE (rev_to) ON {} TO {}").format(
             sql.SQL(", ").join(history), w))
-        conn.execute(sql.SQL("GRANT UPDATE, DELETE ON {}, {} TO {}").format(
-            ident("crossref_current"), ident("crossref_state"), w))
+        derived = [ident(n) for n in (*DERIVED, "derived_state")]
+        conn.execute(sql.SQL("GRANT UPDATE, DELETE ON {}, {}, {} TO {}").format(
+            ident("crossref_current"), ident("crossref_state"), sql.SQL(", ").join(derived), w))
 
 
 def _create_styles(conn: psycopg.Connection) -> None:

@@ -64,6 +64,15 @@ LAYERS: dict[str, LayerSpec] = {
     "reports": LayerSpec("reports", schema.REPORT_COLUMNS, ("date_start", "date_end"), None),
 }
 
+#: Derived layers kept beside the crossref (DESIGN §10, §12, §13): rewritten by
+#: minemap's refresh only, never revisioned, tagged with the revision they
+#: describe.  ``key`` names a row; ``geometry_type`` is the stored type.
+DERIVED: dict[str, LayerSpec] = {
+    "remaining": LayerSpec("remaining", schema.REMAINING_TYPES, ("handover", "record_id"),
+                           "MULTIPOLYGON"),
+    "suspects": LayerSpec("suspects", schema.SUSPECT_TYPES, ("suspect_id",), "POLYGON"),
+}
+
 #: Import kinds and the layers each writes (the first is the kind's main layer).
 KINDS: dict[str, tuple[str, ...]] = {
     "records": ("minefields", "vertices", "mine_rows"),
@@ -152,11 +161,14 @@ class CrossrefUpdate:
         (by default every key in ``table``).
     full
         Replace the whole stored table.
+    derived
+        Updates of the derived layers (:data:`DERIVED`) of the same revision.
     """
 
     table: pd.DataFrame
     replace: list[tuple[str, str]] | None = None
     full: bool = False
+    derived: dict[str, DerivedUpdate] = field(default_factory=dict)
 
     def keys_to_delete(self) -> list[tuple[str, str]]:
         """The keys whose stored rows go before ``table`` is written."""
@@ -165,6 +177,40 @@ class CrossrefUpdate:
         if not len(self.table):
             return []
         return list(self.table[["handover", "record_id"]].itertuples(index=False, name=None))
+
+
+@dataclass
+class DerivedUpdate:
+    """Rows of a derived layer (:data:`DERIVED`) for a backend to write.
+
+    Attributes
+    ----------
+    frame
+        New rows (the layer's columns and ``geometry``); ``None`` when the
+        layer is unchanged by the revision and only its tag moves on.
+    replace
+        Keys (tuples of the layer's key) whose stored rows are deleted
+        first; ``None`` with ``full`` False means every key in ``frame``.
+    full
+        Replace the whole stored layer.
+    params
+        The parameters the layer was computed with (JSON-able), stored with
+        its tag so that a reader knows whether it answers its question.
+    """
+
+    frame: gpd.GeoDataFrame | None
+    replace: list[tuple] | None = None
+    full: bool = False
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def keys_to_delete(self, layer: str) -> list[tuple]:
+        """The keys whose stored rows go before ``frame`` is written."""
+        if self.replace is not None:
+            return list(self.replace)
+        if self.frame is None or not len(self.frame):
+            return []
+        key = list(DERIVED[layer].key)
+        return list(self.frame[key].itertuples(index=False, name=None))
 
 
 #: ``refresh(view, revision, touched)``: the crossref rows a revision changes.
@@ -296,6 +342,45 @@ def layer_frame(
         return frame
     geoms = geometries if geometries is not None and len(rows) else np.array([], dtype=object)
     return gpd.GeoDataFrame(frame, geometry=list(geoms), crs="EPSG:4326")
+
+
+def derived_frame(layer: str, rows: list[tuple] | list[list],
+                  geometries: np.ndarray | None) -> gpd.GeoDataFrame:
+    """A derived layer's frame from stored rows of its columns (in :data:`DERIVED` order)."""
+    spec = DERIVED[layer]
+    frame = pd.DataFrame(list(rows), columns=list(spec.columns))
+    for col, typ in spec.columns.items():
+        if typ == "int":
+            frame[col] = pd.to_numeric(frame[col]).fillna(0).astype("int64")
+        elif typ == "float":
+            frame[col] = pd.to_numeric(frame[col]).astype("float64")
+        else:
+            frame[col] = frame[col].astype(object).where(frame[col].notna(), "")
+    geoms = geometries if geometries is not None and len(rows) else np.array([], dtype=object)
+    return gpd.GeoDataFrame(frame, geometry=list(geoms), crs="EPSG:4326")
+
+
+def derived_values(layer: str, frame: pd.DataFrame) -> list[list]:
+    """A derived frame's rows as plain values for storage (NaN as None)."""
+    cols = list(DERIVED[layer].columns)
+    data = frame[cols].astype(object).where(frame[cols].notna(), None)
+    return [[None if isinstance(v, float) and v != v else
+             int(v) if isinstance(v, np.integer) else
+             float(v) if isinstance(v, np.floating) else v for v in row]
+            for row in data.itertuples(index=False, name=None)]
+
+
+def derived_geometries(layer: str, frame: pd.DataFrame) -> np.ndarray:
+    """A derived frame's geometries, of the layer's one stored type."""
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    return to_multi(geoms, DERIVED[layer].geometry_type)
+
+
+def write_update(w: StoreWriter, update: CrossrefUpdate, revision: int) -> None:
+    """Write a refresh's crossref and derived layers through a backend's writer."""
+    w.write_crossref(update, revision)
+    for layer, derived in update.derived.items():
+        w.write_derived(layer, derived, revision)
 
 
 def revision_record(row: dict[str, Any]) -> dict[str, Any]:
@@ -539,7 +624,7 @@ def apply_plan(w: StoreWriter, plan: ImportPlan, refresh: Refresh | None) -> Imp
     if refresh is not None:
         update = refresh(w, revision, touched)
         if update is not None:
-            w.write_crossref(update, revision)
+            write_update(w, update, revision)
     return ImportResult(revision=revision, read=n_read, added=added, changed=changed,
                         removed=removed)
 

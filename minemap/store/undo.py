@@ -29,6 +29,7 @@ from minemap.store.revisions import (
     handovers_at,
     now,
     write_diff,
+    write_update,
 )
 
 
@@ -96,7 +97,7 @@ def apply_revert(w: StoreWriter, to: int, *, handover: str | None = None,
     if refresh is not None:
         update = refresh(w, revision, touched)
         if update is not None:
-            w.write_crossref(update, revision)
+            write_update(w, update, revision)
     return ImportResult(revision=revision, read=0, added=added, changed=changed, removed=removed)
 
 
