@@ -48,3 +48,25 @@ def test_rtree_equals_the_triggers_and_the_triggers_stay(tmp_path, cli, store_pa
         assert len(got) == n > 0
         assert got == _as_the_trigger_would(conn, table)
     conn.close()
+
+
+def test_derived_layers_rtree_equals_the_triggers(tmp_path, cli, store_path):
+    """The remaining layer, rewritten by two revisions, is indexed as its trigger would."""
+    assert cli("import-records", fields_file(tmp_path / "a.geojson", 30),
+               "--handover", "h").exit_code == 0
+    write_geojson(tmp_path / "r.geojson", [
+        feature({"report_id": "R1", "date": "2022-03-01", "outcome": "cleared"},
+                rect(0, 0, 900, 40))])
+    assert cli("import-clearance", tmp_path / "r.geojson").exit_code == 0
+    conn = sqlite3.connect(store_path)
+    gpkg_schema.register_functions(conn)
+    triggers = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    assert "rtree_remaining_geom_insert" in triggers
+    got = _rtree_rows(conn, "remaining")
+    (n,) = conn.execute("SELECT COUNT(*) FROM remaining").fetchone()
+    assert len(got) == n == 30
+    assert got == _as_the_trigger_would(conn, "remaining")
+    # Feature ids are never reused after the refresh rewrote the touched rows.
+    (seq,) = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'remaining'").fetchone()
+    assert seq > n
+    conn.close()

@@ -67,6 +67,7 @@ from minemap.store.revisions import (
     derived_geometries,
     derived_values,
     layer_frame,
+    plain_rows,
     revision_record,
     sha256_file,
 )
@@ -129,6 +130,34 @@ def _rtree_trigger_lifted(conn: sqlite3.Connection, table: str) -> Iterator[bool
     finally:
         if row is not None:
             conn.execute(row[0])
+
+
+def _next_fids(conn: sqlite3.Connection, table: str, n: int) -> np.ndarray:
+    """The ``n`` feature ids after the table's largest, ever (AUTOINCREMENT never reuses one)."""
+    (base,) = conn.execute(
+        f"SELECT MAX(COALESCE((SELECT MAX(fid) FROM {table}), 0),"
+        " COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?), 0))", (table,)).fetchone()
+    return np.arange(int(base) + 1, int(base) + 1 + n)
+
+
+def _insert_indexed(conn: sqlite3.Connection, table: str, insert: str, data: list,
+                    fids: np.ndarray, bounds: np.ndarray | None) -> None:
+    """Insert rows with explicit ``fids`` and fill the table's R-tree from ``bounds``.
+
+    ``bounds`` (from :func:`_encode`) is None for an aspatial table.
+    """
+    if bounds is None:
+        conn.executemany(insert, data)
+        return
+    with _rtree_trigger_lifted(conn, table) as indexed:
+        conn.executemany(insert, data)
+        if indexed:
+            # What the trigger would insert: (fid, minx, maxx, miny, maxy) of
+            # every present, non-empty geometry.
+            keep = ~np.isnan(bounds[:, 0])
+            boxes = np.column_stack([fids[keep], bounds[keep][:, [0, 2, 1, 3]]])
+            conn.executemany(f"INSERT OR REPLACE INTO {_rtree(table)} VALUES (?, ?, ?, ?, ?)",
+                             [(int(r[0]), *r[1:]) for r in boxes.tolist()])
 
 
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
@@ -401,25 +430,13 @@ class _Writer(_View, StoreWriter):
         names = ", ".join(f'"{c}"' for c in cols)
         qs = ", ".join("?" * (len(cols) + 4))
         table = _hist(layer)
-        (base,) = self.conn.execute(f"SELECT COALESCE(MAX(fid), 0) FROM {table}").fetchone()
-        fids = np.arange(int(base) + 1, int(base) + 1 + len(rows))
+        fids = _next_fids(self.conn, table, len(rows))
         insert = (f"INSERT INTO {table} (fid, {names}, content_hash, rev_from, rev_to)"
                   f" VALUES ({qs})")
         data = [[f, *r, h, revision, None] for f, r, h in zip(fids.tolist(), rows, hashes)]
-        if bounds is None:
-            self.conn.executemany(insert, data)
-            return
-        with _rtree_trigger_lifted(self.conn, table) as indexed:
-            self.conn.executemany(insert, data)
-            if indexed:
-                # What the trigger would insert: (fid, minx, maxx, miny, maxy) of
-                # every present, non-empty geometry.
-                keep = ~np.isnan(bounds[:, 0])
-                boxes = np.column_stack([fids[keep], bounds[keep][:, [0, 2, 1, 3]]])
-                self.conn.executemany(
-                    f"INSERT OR REPLACE INTO {_rtree(table)} VALUES (?, ?, ?, ?, ?)",
-                    [(int(r[0]), *r[1:]) for r in boxes.tolist()])
-        self._dirty.add(layer)
+        _insert_indexed(self.conn, table, insert, data, fids, bounds)
+        if bounds is not None:
+            self._dirty.add(layer)
 
     def add_revision(self, record: Mapping[str, Any]) -> None:
         self.conn.execute(
@@ -444,10 +461,9 @@ class _Writer(_View, StoreWriter):
             names = ", ".join(f'"{c}"' for c in cols)
             self.conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS crossref_new ({names})")
             self.conn.execute("DELETE FROM temp.crossref_new")
-            data = table[cols].astype(object).where(table[cols].notna(), None)
             self.conn.executemany(
                 f"INSERT INTO temp.crossref_new VALUES ({', '.join('?' * len(cols))})",
-                data.itertuples(index=False, name=None))
+                plain_rows(table, cols))
             out = gpkg_schema.crossref_columns()
             pick = ", ".join(
                 "m.rev_from" if c == "revision" else f'x."{c}"' if c in cols else f'm."{c}"'
@@ -477,11 +493,15 @@ class _Writer(_View, StoreWriter):
                 self.conn.executemany(f"DELETE FROM {layer} WHERE {match}", keys)
             if len(update.frame):
                 names = ", ".join(f'"{c}"' for c in spec.columns)
-                blobs, _ = _encode(derived_geometries(layer, update.frame))
-                self.conn.executemany(
-                    f"INSERT INTO {layer} (geom, {names})"
-                    f" VALUES ({', '.join('?' * (len(spec.columns) + 1))})",
-                    [[b, *r] for b, r in zip(blobs, derived_values(layer, update.frame))])
+                blobs, bounds = _encode(derived_geometries(layer, update.frame))
+                fids = _next_fids(self.conn, layer, len(blobs))
+                _insert_indexed(
+                    self.conn, layer,
+                    f"INSERT INTO {layer} (fid, geom, {names})"
+                    f" VALUES ({', '.join('?' * (len(spec.columns) + 2))})",
+                    [[f, b, *r] for f, b, r in zip(fids.tolist(), blobs,
+                                                   derived_values(layer, update.frame))],
+                    fids, bounds)
             gpkg_schema.update_derived_extent(self.conn, layer)
         gpkg_schema.set_derived_state(self.conn, layer, revision, update.params)
 

@@ -360,14 +360,9 @@ def derived_frame(layer: str, rows: list[tuple] | list[list],
     return gpd.GeoDataFrame(frame, geometry=list(geoms), crs="EPSG:4326")
 
 
-def derived_values(layer: str, frame: pd.DataFrame) -> list[list]:
+def derived_values(layer: str, frame: pd.DataFrame) -> list[tuple]:
     """A derived frame's rows as plain values for storage (NaN as None)."""
-    cols = list(DERIVED[layer].columns)
-    data = frame[cols].astype(object).where(frame[cols].notna(), None)
-    return [[None if isinstance(v, float) and v != v else
-             int(v) if isinstance(v, np.integer) else
-             float(v) if isinstance(v, np.floating) else v for v in row]
-            for row in data.itertuples(index=False, name=None)]
+    return plain_rows(frame, tuple(DERIVED[layer].columns))
 
 
 def derived_geometries(layer: str, frame: pd.DataFrame) -> np.ndarray:
@@ -506,6 +501,24 @@ class LayerDiff:
     changed: list[str]
     removed: list[str]
     n_current: int  # current rows in scope before the import
+
+
+def plain_rows(frame: pd.DataFrame, columns: tuple[str, ...] | list[str]) -> list[tuple]:
+    """The rows as tuples of Python values for a database driver; missing values as None.
+
+    Column by column, as :func:`key_tuples`: converting a column to objects
+    gives Python ints, floats and strings, and a row pass would cost a
+    hundred times more on pandas 3 string arrays.
+    """
+    cols = []
+    for c in columns:
+        values = frame[c].to_numpy(dtype=object)
+        missing = pd.isna(values)
+        if missing.any():
+            values = values.copy()
+            values[missing] = None
+        cols.append(values.tolist())
+    return list(zip(*cols))
 
 
 def key_tuples(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[tuple]:
