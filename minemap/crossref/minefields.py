@@ -56,7 +56,8 @@ def _minefield_chunk(s: dict[str, Any], pos: np.ndarray) -> dict[str, np.ndarray
     # Prepared before the query, which then uses them rather than preparing
     # each field for itself; the containment test below needs them too.
     shapely.prepare(f)
-    fi, ri, cont = _pairs(f, s["tree"], rel)
+    fb = shapely.bounds(f)
+    fi, ri, cont = _pairs(f, s["tree"], rel, fb, s["rel_bounds"])
     cleared = s["cleared"][ri]
     appo_count = s["apportion"][ri]
     full = np.zeros(n, dtype=bool)
@@ -73,7 +74,7 @@ def _minefield_chunk(s: dict[str, Any], pos: np.ndarray) -> dict[str, np.ndarray
     if len(idx):
         # A release lying inside the field is its own piece: no intersection.
         # Only a release whose box the field's box covers can lie inside it.
-        inside = _covers_box(shapely.bounds(f)[fi[idx]], shapely.bounds(rel)[ri[idx]])
+        inside = _covers_box(fb[fi[idx]], s["rel_bounds"][ri[idx]])
         inside[inside] = shapely.contains_properly(f[fi[idx[inside]]], rel[ri[idx[inside]]])
         pieces[idx[inside]] = rel[ri[idx[inside]]]
         cut = idx[~inside]
@@ -259,6 +260,7 @@ def crossref_minefields(
         "fields": f_ll,
         "rel": rel,
         "tree": shapely.STRtree(rel),
+        "rel_bounds": shapely.bounds(rel),
         "cleared": r["cleared"],
         "date_rank": rank,
         "date_text": text,

@@ -143,8 +143,18 @@ class _Merged:
         return out
 
 
-def _pairs(fields_ll: np.ndarray, tree: shapely.STRtree, rel: np.ndarray) -> tuple:
-    """(field pos, release pos, contained) for every intersecting pair."""
+def _pairs(
+    fields_ll: np.ndarray,
+    tree: shapely.STRtree,
+    rel: np.ndarray,
+    field_bounds: np.ndarray | None = None,
+    rel_bounds: np.ndarray | None = None,
+) -> tuple:
+    """(field pos, release pos, contained) for every intersecting pair.
+
+    ``field_bounds`` and ``rel_bounds`` are ``shapely.bounds`` of the two
+    arrays, when the caller has them already.
+    """
     fi, ri = tree.query(fields_ll, predicate="intersects")
     # The releases are prepared, so this costs far less than an intersection
     # and spares the intersection of every field lying inside a release.  A
@@ -152,7 +162,9 @@ def _pairs(fields_ll: np.ndarray, tree: shapely.STRtree, rel: np.ndarray) -> tup
     # that holds for a fifth of the pairs: GEOS is asked about those alone.
     contained = np.zeros(len(fi), dtype=bool)
     if len(fi):
-        k = np.flatnonzero(_covers_box(shapely.bounds(rel)[ri], shapely.bounds(fields_ll)[fi]))
+        fb = shapely.bounds(fields_ll) if field_bounds is None else field_bounds
+        rb = shapely.bounds(rel[ri]) if rel_bounds is None else rel_bounds[ri]
+        k = np.flatnonzero(_covers_box(rb, fb[fi]))
         contained[k] = shapely.contains_properly(rel[ri[k]], fields_ll[fi[k]])
     return fi, ri, contained
 
@@ -205,8 +217,9 @@ def date_ranks(dates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Comparing ranks is comparing the texts, at integer speed: the latest date
     of a field is then a ``maximum.at`` instead of a sort of strings.
     """
+    # Fixed-width text sorts far faster than Python strings; the order is the
+    # same (code point by code point).  Texts are at most 10 characters.
     texts, ranks = np.unique(
-        np.concatenate([np.array([""], dtype=object), np.asarray(dates, dtype=object)]),
-        return_inverse=True,
+        np.concatenate([[""], np.asarray(dates, dtype="U10")]), return_inverse=True
     )
-    return ranks[1:].astype(np.int64), texts
+    return ranks[1:].astype(np.int64), texts.astype(object)
