@@ -217,7 +217,7 @@ def phase(name: str, n_fields: int, n_jobs: int | None, profile: int = 0) -> dic
     out: dict = {"phase": name, "fields": n_fields, "releases": len(releases),
                  "items": len(items)}
     if name == "engine":
-        profiler = cProfile.Profile() if profile else None
+        profiler = cProfile.Profile(time.process_time) if profile else None
         with PeakMemory() as mem:
             t, c = time.perf_counter(), _cpu()
             if profiler is not None:
@@ -228,7 +228,7 @@ def phase(name: str, n_fields: int, n_jobs: int | None, profile: int = 0) -> dic
             out["seconds"] = time.perf_counter() - t
             out["cpu_seconds"] = _cpu() - c
         if profiler is not None:
-            # Own time per function, on stderr: stdout carries the JSON line.
+            # Own CPU time per function, on stderr: stdout carries the JSON line.
             pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(profile)
         out["peak_mb"] = mem.peak
         out["status"] = table["status"].value_counts().to_dict()
