@@ -11,6 +11,8 @@ Usage::
     .venv/bin/python benchmarks/bench_crossref.py            # full: 10k/30k/100k
     .venv/bin/python benchmarks/bench_crossref.py --quick    # 10k only
     .venv/bin/python benchmarks/bench_crossref.py --phase engine --fields 30000
+    .venv/bin/python benchmarks/bench_crossref.py --phase engine --fields 20000 \
+        --jobs 1 --profile 25                                   # one core, cProfile
 
 Phases (each one subprocess): ``engine`` (cold ``crossref_minefields``),
 ``baseline`` (``geopandas.overlay(..., how="intersection")`` → ``dissolve`` →
@@ -21,8 +23,10 @@ areas, and the released_ha comparison with the engine), ``incremental``
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
+import pstats
 import subprocess
 import sys
 import threading
@@ -208,16 +212,24 @@ def baseline_released(
     return pd.Series(area_ha(merged.geometry.values), index=merged.index), pieces
 
 
-def phase(name: str, n_fields: int, n_jobs: int | None) -> dict:
+def phase(name: str, n_fields: int, n_jobs: int | None, profile: int = 0) -> dict:
     fields, releases, items = make_data(*_counts(n_fields))
     out: dict = {"phase": name, "fields": n_fields, "releases": len(releases),
                  "items": len(items)}
     if name == "engine":
+        profiler = cProfile.Profile(time.process_time) if profile else None
         with PeakMemory() as mem:
             t, c = time.perf_counter(), _cpu()
+            if profiler is not None:
+                profiler.enable()
             table = crossref_minefields(fields, releases, items, n_jobs=n_jobs)
+            if profiler is not None:
+                profiler.disable()
             out["seconds"] = time.perf_counter() - t
             out["cpu_seconds"] = _cpu() - c
+        if profiler is not None:
+            # Own CPU time per function, on stderr: stdout carries the JSON line.
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(profile)
         out["peak_mb"] = mem.peak
         out["status"] = table["status"].value_counts().to_dict()
     elif name == "baseline":
@@ -283,9 +295,12 @@ def main() -> None:
     ap.add_argument("--fields", type=int, default=10_000)
     ap.add_argument("--jobs", type=int, default=None)
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--profile", type=int, default=0, metavar="N",
+                    help="with --phase engine: cProfile it, top N functions by own time "
+                    "on stderr (use --jobs 1: workers are not profiled)")
     args = ap.parse_args()
     if args.phase:
-        print(json.dumps(phase(args.phase, args.fields, args.jobs)))
+        print(json.dumps(phase(args.phase, args.fields, args.jobs, args.profile)))
         return
     sizes = [10_000] if args.quick else [10_000, 30_000, 100_000]
     results = []

@@ -32,7 +32,14 @@ from minemap.crossref._common import (
     _text,
     _valid,
 )
-from minemap.crossref.overlay import _last_dates, _Merged, _pairs, real_overlap
+from minemap.crossref.overlay import (
+    _covers_box,
+    _last_dates,
+    _Merged,
+    _pairs,
+    date_ranks,
+    real_overlap,
+)
 from minemap.crossref.parallel import run_chunks
 from minemap.crossref.status import _classify
 from minemap.geo.geometry import area_ha
@@ -46,7 +53,11 @@ def _minefield_chunk(s: dict[str, Any], pos: np.ndarray) -> dict[str, np.ndarray
     n = len(f)
     rel = s["rel"]
     fa = np.nan_to_num(area_ha(f))
-    fi, ri, cont = _pairs(f, s["tree"], rel)
+    # Prepared before the query, which then uses them rather than preparing
+    # each field for itself; the containment test below needs them too.
+    shapely.prepare(f)
+    fb = shapely.bounds(f)
+    fi, ri, cont = _pairs(f, s["tree"], rel, fb, s["rel_bounds"])
     cleared = s["cleared"][ri]
     appo_count = s["apportion"][ri]
     full = np.zeros(n, dtype=bool)
@@ -61,9 +72,10 @@ def _minefield_chunk(s: dict[str, Any], pos: np.ndarray) -> dict[str, np.ndarray
     pieces = np.empty(len(fi), dtype=object)
     idx = np.flatnonzero(need)
     if len(idx):
-        shapely.prepare(f)
         # A release lying inside the field is its own piece: no intersection.
-        inside = shapely.contains_properly(f[fi[idx]], rel[ri[idx]])
+        # Only a release whose box the field's box covers can lie inside it.
+        inside = _covers_box(fb[fi[idx]], s["rel_bounds"][ri[idx]])
+        inside[inside] = shapely.contains_properly(f[fi[idx[inside]]], rel[ri[idx[inside]]])
         pieces[idx[inside]] = rel[ri[idx[inside]]]
         cut = idx[~inside]
         pieces[cut] = shapely.intersection(f[fi[cut]], rel[ri[cut]])
@@ -97,7 +109,9 @@ def _minefield_chunk(s: dict[str, Any], pos: np.ndarray) -> dict[str, np.ndarray
         fi, weights=appo_count * np.minimum(share, 1.0), minlength=n
     ).astype(float)
 
-    last = _last_dates(f, rel, fi, ri, cont | positive, ~need & ~cont, s["date"][ri], n)
+    last = s["date_text"][
+        _last_dates(f, rel, fi, ri, cont | positive, ~need & ~cont, s["date_rank"][ri], n)
+    ]
     return {
         "pos": pos,
         "area_ha": fa,
@@ -241,12 +255,15 @@ def crossref_minefields(
     if ap.any():
         rel_ha[ap] = area_ha(rel[ap])
     shapely.prepare(rel)
+    rank, text = date_ranks(r["date"])
     state = {
         "fields": f_ll,
         "rel": rel,
         "tree": shapely.STRtree(rel),
+        "rel_bounds": shapely.bounds(rel),
         "cleared": r["cleared"],
-        "date": r["date"],
+        "date_rank": rank,
+        "date_text": text,
         "apportion": r["apportion"],
         "rel_ha": rel_ha,
         "sliver_m": m,
