@@ -17,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from minemap._access import as_of_text, open_store, require_records
 from minemap._errors import UsageError
 from minemap.crossref.offsets import Offset, estimate_offsets, shift_geometries
 from minemap.geo.geometry import area_ha
@@ -26,17 +27,9 @@ __all__ = ["apply_offsets", "offset_outlines", "offsets", "suspects"]
 
 
 def _store(store) -> Store:
-    from minemap.api import _require, open_store
-
     st = open_store(store)
-    _require(st)
+    require_records(st)
     return st
-
-
-def _as_of(value):
-    from minemap.api import _as_of
-
-    return _as_of(value)
 
 
 def offsets(
@@ -73,7 +66,7 @@ def offsets(
     st = _store(store)
     table, _ = estimate_offsets(
         st.read("minefields", revision=revision), st.read("items", revision=revision),
-        by=by, handover=handover, rotation=rotation, as_of=_as_of(as_of))
+        by=by, handover=handover, rotation=rotation, as_of=as_of_text(as_of))
     return table
 
 
@@ -116,7 +109,7 @@ def offset_outlines(
     st = _store(store)
     fields = st.read("minefields")
     table, groups = estimate_offsets(fields, st.read("items"), by=by, handover=handover,
-                                     rotation=rotation, as_of=_as_of(as_of))
+                                     rotation=rotation, as_of=as_of_text(as_of))
     district_of = {(h, r): _canon(d) for h, r, d in
                    zip(fields["handover"], fields["record_id"], fields["district"])}
     keys = [(h, district_of[(h, r)] if by == "district" else "")
@@ -164,7 +157,7 @@ def apply_offsets(
     st = _store(store)
     fields = st.read("minefields")
     table, groups = estimate_offsets(fields, st.read("items"), by=by, handover=handover,
-                                     rotation=rotation, as_of=_as_of(as_of))
+                                     rotation=rotation, as_of=as_of_text(as_of))
     if not groups:
         raise UsageError(f"handover {handover!r}: no estimate to apply"
                          f" ({'; '.join(n for n in table['note'] if n) or 'no fields'})")
@@ -230,7 +223,7 @@ def suspects(
     # The latest state with the defaults is the store's suspects layer while
     # it is current and was computed with today's parameters.
     latest = st.latest_revision()
-    if (_as_of(as_of) is None and revision in (None, latest) and float(eps_m) == EPS_M
+    if (as_of_text(as_of) is None and revision in (None, latest) and float(eps_m) == EPS_M
             and int(min_items) == MIN_ITEMS):
         stored = st.read_derived("suspects")
         if stored.revision == latest and stored.params == default_params():
@@ -238,4 +231,4 @@ def suspects(
     return suspected_areas(
         st.read("minefields", revision=revision), st.read("items", revision=revision),
         st.read("incidents", revision=revision), eps_m=eps_m, min_items=min_items,
-        as_of=_as_of(as_of))
+        as_of=as_of_text(as_of))

@@ -137,6 +137,7 @@ def test_an_export_during_an_import_reads_one_revision(tmp_path, store_path, mon
     import pyogrio
 
     import minemap.api as api
+    import minemap.outputs
     from tests.test_pipeline import _items, _releases
 
     import_records([fields_file(tmp_path / "a.geojson", 3)], handover="h", store=store_path)
@@ -144,7 +145,7 @@ def test_an_export_during_an_import_reads_one_revision(tmp_path, store_path, mon
         ("R1", 190, -10, 120, 120, "2022-01-10", "cleared", {})]),
         _items(tmp_path / "i1.geojson", [("I1", 250, 50, "AP", "2022-01-10", "R1")])],
         store=store_path)
-    real = api.layer_frame
+    real = minemap.outputs.layer_frame
     landed = []
 
     def layer_then_import(*args, **kwargs):
@@ -157,7 +158,7 @@ def test_an_export_during_an_import_reads_one_revision(tmp_path, store_path, mon
                 store=store_path)[0].revision)
         return frame
 
-    monkeypatch.setattr(api, "layer_frame", layer_then_import)
+    monkeypatch.setattr(minemap.outputs, "layer_frame", layer_then_import)
     out = tmp_path / "both.gpkg"
     api.export(out, store=store_path, layers=["clearance", "items", "minefields"])
     assert landed == [3]

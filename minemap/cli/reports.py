@@ -57,9 +57,9 @@ def command(ctx, reconcile, as_of, output, overwrite, as_json):
         return
     frame = reports(store)
     if as_of:
-        from minemap.api import _as_of
+        from minemap._access import as_of_text
 
-        frame = frame[frame["date_end"] <= _as_of(as_of)]
+        frame = frame[frame["date_end"] <= as_of_text(as_of)]
     if output:
         table = frame.copy()
         # One cell per report: its districts joined (null stays empty).
