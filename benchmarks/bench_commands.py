@@ -243,12 +243,20 @@ STAGES = {
     "read file (read_features: pyogrio, CRS)": ("minemap.readers.gis", "read_features"),
     "validate releases": ("minemap.records.rules", "releases"),
     "validate records": ("minemap.records.rules", "records"),
+    "  overlap warnings": ("minemap.records.validate", "overlap_warnings"),
+    "current hashes": ("minemap.store.gpkg:_Writer", "current_hashes"),
+    "content hashes": ("minemap.store.layers", "content_hashes"),
+    "diff layer": ("minemap.store.revisions", "diff_layer"),
     "write rows": ("minemap.store.gpkg:_Writer", "insert_rows"),
+    "layer extents": ("minemap.store.gpkg_schema", "update_extent"),
     "crossref refresh": ("minemap.crossref.refresh", "refresh_crossref"),
     "  affected fields": ("minemap.crossref.minefields", "affected_fields"),
     "  crossref engine": ("minemap.crossref.minefields", "crossref_minefields"),
     "  read layers": ("minemap.store.gpkg:_View", "read_layer"),
     "  write crossref": ("minemap.store.gpkg:_Writer", "write_crossref"),
+    "  remaining layer": ("minemap.crossref.refresh", "_remaining"),
+    "  suspects layer": ("minemap.crossref.refresh", "_suspects"),
+    "  write derived layers": ("minemap.store.gpkg:_Writer", "write_derived"),
     "read crossref": ("minemap.store.gpkg:_View", "read_crossref"),
     "write csv": ("minemap.export.csv", "write_table_csv"),
 }
@@ -298,7 +306,9 @@ def stages(tmp: Path, logs: Path, outdir: Path) -> None:
     one_core = ["taskset", "-c", "0"] if shutil.which("taskset") else []
     store = tmp / "stages_store.gpkg"
     for name, base, args in _steps(tmp):
-        if base:
+        if base == "":
+            store.unlink(missing_ok=True)
+        elif base:
             shutil.copy(tmp / base, store)
         (tmp / "profile_week.csv").unlink(missing_ok=True)
         res = outdir / f"{name}.stages.json"
@@ -317,7 +327,9 @@ def stages(tmp: Path, logs: Path, outdir: Path) -> None:
 
 
 def _steps(tmp: Path) -> list[tuple[str, str | None, list[str]]]:
-    return [("cold_import_clearance", "store_records.gpkg",
+    return [("import_records", "", ["import-records", str(tmp / "fields.gpkg"),
+                                     "--handover", "bench"]),
+            ("cold_import_clearance", "store_records.gpkg",
              ["import-clearance", str(tmp / "releases.gpkg")]),
             ("warm_import_clearance", "store_cold.gpkg",
              ["import-clearance", str(tmp / "week.gpkg")]),
@@ -334,7 +346,9 @@ def profile(tmp: Path, logs: Path, outdir: Path) -> None:
     one_core = ["taskset", "-c", "0"] if shutil.which("taskset") else []
     store = tmp / "profile_store.gpkg"
     for name, base, args in _steps(tmp):
-        if base:
+        if base == "":
+            store.unlink(missing_ok=True)
+        elif base:
             shutil.copy(tmp / base, store)
         (tmp / "profile_week.csv").unlink(missing_ok=True)
         prof = outdir / f"{name}.prof"

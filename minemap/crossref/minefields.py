@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -45,7 +45,26 @@ from minemap.crossref.status import _classify
 from minemap.geo.geometry import area_ha
 from minemap.records.schema import CROSSREF_COLUMNS
 
-__all__ = ["affected_fields", "crossref_minefields"]
+__all__ = ["Overlaps", "affected_fields", "crossref_minefields"]
+
+
+class Overlaps(NamedTuple):
+    """The releases a crossref counted as each field's released land.
+
+    Attributes
+    ----------
+    whole
+        Per selected field: a release contains it, so all of it is released.
+    field, release
+        Each other (field, release) pair whose overlap is released land:
+        the field's position among the selected fields and the release's
+        row position in the ``releases`` frame given.  Releases that only
+        touch a field, or overlap it in edge noise, are not listed.
+    """
+
+    whole: np.ndarray
+    field: np.ndarray
+    release: np.ndarray
 
 
 def _minefield_chunk(s: dict[str, Any], pos: np.ndarray) -> dict[str, np.ndarray]:
@@ -112,7 +131,7 @@ def _minefield_chunk(s: dict[str, Any], pos: np.ndarray) -> dict[str, np.ndarray
     last = s["date_text"][
         _last_dates(f, rel, fi, ri, cont | positive, ~need & ~cont, s["date_rank"][ri], n)
     ]
-    return {
+    out = {
         "pos": pos,
         "area_ha": fa,
         "released_ha": np.minimum(rel_m.ha, fa),
@@ -123,7 +142,11 @@ def _minefield_chunk(s: dict[str, Any], pos: np.ndarray) -> dict[str, np.ndarray
         "last": last,
         "status": status,
     }
-
+    if s["keep_overlaps"]:
+        out["whole"] = full
+        out["pair_field"] = pos[fi[m_rel]]
+        out["pair_release"] = s["rel_rows"][ri[m_rel]]
+    return out
 
 
 def _release_inputs(
@@ -135,10 +158,12 @@ def _release_inputs(
     if _empty(releases):
         rel = pd.DataFrame({"report_id": [], "outcome": [], "date_end": []})
         geoms = np.empty(0, dtype=object)
+        rows = np.zeros(0, dtype=np.int64)
     else:
         keep = _dated_mask(releases, "date_end", as_of)
         rel = releases.loc[keep]
         geoms = _geoms(rel)
+        rows = np.flatnonzero(keep)
     outcome = np.char.lower(np.char.strip(_text(rel, "outcome").astype(str)))
     # DESIGN §5: the outcome defaults to cleared on import; an empty one here
     # is treated the same way.
@@ -163,6 +188,7 @@ def _release_inputs(
         "cleared": cleared.astype(bool),
         "date": _dates(rel, "date_end"),
         "apportion": apportion,
+        "rows": rows,
     }
 
 
@@ -201,7 +227,8 @@ def crossref_minefields(
     only: Any = None,
     n_jobs: int | None = None,
     progress: Callable[[int, int], Any] | None = None,
-) -> pd.DataFrame:
+    return_overlaps: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, Overlaps]:
     """Crossref by minefield (DESIGN §5).
 
     Parameters
@@ -224,12 +251,17 @@ def crossref_minefields(
         platforms without ``fork``, run in-process.
     progress
         Called as ``progress(n_done, n_total)`` as chunks of fields finish.
+    return_overlaps
+        Also return which releases the crossref counted as each field's
+        released land (:class:`Overlaps`), for
+        :mod:`minemap.crossref.remaining` to subtract exactly those.
 
     Returns
     -------
-    pandas.DataFrame
+    pandas.DataFrame or (pandas.DataFrame, Overlaps)
         Columns exactly ``schema.CROSSREF_COLUMNS``, one row per selected
-        field in the fields' order, indexed like ``fields``.
+        field in the fields' order, indexed like ``fields``; with
+        ``return_overlaps``, also the :class:`Overlaps`.
 
     Notes
     -----
@@ -268,6 +300,8 @@ def crossref_minefields(
         "rel_ha": rel_ha,
         "sliver_m": m,
         "sliver_share": share,
+        "keep_overlaps": return_overlaps,
+        "rel_rows": r["rows"],
     }
     parts = run_chunks(_minefield_chunk, len(pos), state=state, n_jobs=n_jobs,
                        progress=progress)
@@ -320,7 +354,14 @@ def crossref_minefields(
         },
         index=sub.index,
     )
-    return out[list(CROSSREF_COLUMNS)]
+    out = out[list(CROSSREF_COLUMNS)]
+    if not return_overlaps:
+        return out
+    whole = np.zeros(n, dtype=bool)
+    for p in parts:
+        whole[p["pos"]] = p["whole"]
+    return out, Overlaps(whole, np.concatenate([p["pair_field"] for p in parts]),
+                         np.concatenate([p["pair_release"] for p in parts]))
 
 
 def affected_fields(fields: pd.DataFrame, geoms: Any) -> np.ndarray:

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from minemap.crossref.minefields import Overlaps
 from minemap.crossref.remaining import remaining_layer
 from minemap.crossref.suspects import default_params, suspected_areas
 from minemap.store.base import StoreView
@@ -87,7 +88,7 @@ def refresh_crossref(view: StoreView, revision: int, touched: Touched) -> Crossr
         near = view.read_layer("minefields", revision, bbox=shapely.bounds(g))
         hit = near.iloc[affected_fields(near, g)]
         fields = pd.concat([new, hit], ignore_index=True).drop_duplicates(_KEY)
-    releases = None
+    releases = overlaps = None
     if len(fields):
         fields = fields.reset_index(drop=True)
         boxes = shapely.bounds(np.asarray(fields.geometry.values, dtype=object))
@@ -99,13 +100,13 @@ def refresh_crossref(view: StoreView, revision: int, touched: Touched) -> Crossr
         if ids:
             extra = view.read_layer("items", revision, where={"report_id": ids})
             items = pd.concat([items, extra], ignore_index=True).drop_duplicates("item_id")
-        table = pd.DataFrame(crossref_minefields(fields, releases, items))
+        table, overlaps = crossref_minefields(fields, releases, items, return_overlaps=True)
     else:
         table = pd.DataFrame(columns=_KEY)
     replace = gone + list(table[_KEY].itertuples(index=False, name=None))
     update = CrossrefUpdate(table, replace=replace)
     update.derived["remaining"] = _remaining(view, revision, touched, fields, releases, table,
-                                             replace)
+                                             overlaps, replace)
     update.derived["suspects"] = _suspects(view, revision, touched)
     return update
 
@@ -117,7 +118,7 @@ def _districts(view: StoreView, revision: int) -> pd.DataFrame | None:
 
 def _remaining(view: StoreView, revision: int, touched: Touched, fields: pd.DataFrame,
                releases: pd.DataFrame | None, table: pd.DataFrame,
-               replace: list[tuple]) -> DerivedUpdate:
+               overlaps: Overlaps | None, replace: list[tuple]) -> DerivedUpdate:
     """The ``remaining`` rows of the recomputed fields, or the whole layer when it must be."""
     state, _ = view.derived_state("remaining")
     if state != revision - 1 or touched.geometries.get("districts"):
@@ -130,9 +131,9 @@ def _remaining(view: StoreView, revision: int, touched: Touched, fields: pd.Data
                                pd.concat([stored[keep], table], ignore_index=True))
     if not len(fields):
         return DerivedUpdate(derived_frame("remaining", [], None), replace=replace)
-    # The releases read for the crossref are every release meeting these
-    # fields: the remainder needs no other.
-    frame = remaining_layer(fields, releases, table, _districts(view, revision))
+    # The releases the crossref counted are what the remainder lacks.
+    frame = remaining_layer(fields, releases, table, _districts(view, revision),
+                            overlaps=overlaps)
     return DerivedUpdate(frame, replace=replace)
 
 
@@ -142,10 +143,10 @@ def _full_remaining(view: StoreView, revision: int, table: pd.DataFrame | None
 
     fields = view.read_layer("minefields", revision)
     releases = view.read_layer("releases", revision)
-    if table is None:
-        table = pd.DataFrame(crossref_minefields(fields, releases,
-                                                 view.read_layer("items", revision)))
-    frame = remaining_layer(fields, releases, table, _districts(view, revision))
+    computed, overlaps = crossref_minefields(fields, releases, view.read_layer("items", revision),
+                                             return_overlaps=True)
+    frame = remaining_layer(fields, releases, computed if table is None else table,
+                            _districts(view, revision), overlaps=overlaps)
     return DerivedUpdate(frame, full=True)
 
 
@@ -177,12 +178,13 @@ def rebuild_derived(view: StoreView, revision: int) -> CrossrefUpdate:
 
     fields = view.read_layer("minefields", revision)
     releases = view.read_layer("releases", revision)
-    table = pd.DataFrame(crossref_minefields(fields, releases,
-                                             view.read_layer("items", revision)))
+    table, overlaps = crossref_minefields(fields, releases, view.read_layer("items", revision),
+                                          return_overlaps=True)
     params = default_params()
     update = CrossrefUpdate(table, full=True)
     update.derived["remaining"] = DerivedUpdate(
-        remaining_layer(fields, releases, table, _districts(view, revision)), full=True)
+        remaining_layer(fields, releases, table, _districts(view, revision), overlaps=overlaps),
+        full=True)
     update.derived["suspects"] = DerivedUpdate(_suspected(view, revision, params), full=True,
                                                params=params)
     return update

@@ -17,14 +17,12 @@ import shapely
 from minemap.crossref._common import (
     RELEASED,
     _as_of_text,
-    _dated_mask,
-    _empty,
     _floats,
     _geoms,
     _text,
     _valid,
 )
-from minemap.crossref.minefields import crossref_minefields
+from minemap.crossref.minefields import Overlaps, crossref_minefields
 from minemap.crossref.placing import place_frame
 from minemap.geo.geometry import area_ha
 from minemap.records import schema
@@ -38,32 +36,31 @@ REMAINING_COLUMNS: tuple[str, ...] = tuple(schema.REMAINING_TYPES)
 _KEY = ["handover", "record_id"]
 
 
-def _remainders(fields_ll: np.ndarray, rel_ll: np.ndarray) -> np.ndarray:
-    """Each field minus every release that meets it.
+def _remainders(fields_ll: np.ndarray, releases: pd.DataFrame | None, overlaps: Overlaps,
+                keep: np.ndarray) -> np.ndarray:
+    """Each kept field minus the releases its crossref counted as released land.
 
-    The field minus the union of its releases, taken as successive
+    The field minus the union of those releases, taken as successive
     differences: round k removes each field's k-th release from what is
-    left, vectorised over the fields.  No union of whole releases (which
-    reach far beyond the field) is ever built.
+    left, vectorised over the fields.  Whole releases are subtracted, not the
+    clipped pieces the crossref measured: a piece shares the field's edges
+    only to rounding, and subtracting it leaves zero-width spikes along them.
+    A field inside a release leaves nothing.
     """
     rest = np.asarray(fields_ll, dtype=object).copy()
-    if len(rel_ll) == 0 or len(rest) == 0:
-        return rest
-    fi, ri = shapely.STRtree(rel_ll).query(rest, predicate="intersects")
+    rest[overlaps.whole & keep] = shapely.MultiPolygon()
+    sel = keep[overlaps.field]
+    fi, ri = overlaps.field[sel], overlaps.release[sel]
     if len(fi) == 0:
         return rest
+    used, ri = np.unique(ri, return_inverse=True)
+    rel_ll = _valid(_geoms(releases)[used])
     order = np.lexsort((ri, fi))
     fi, ri = fi[order], ri[order]
     starts = np.r_[0, np.flatnonzero(np.diff(fi)) + 1]
     rank = np.arange(len(fi)) - np.repeat(starts, np.diff(np.r_[starts, len(fi)]))
-    # A release holding the whole field leaves nothing: no overlay needed.
-    shapely.prepare(rel_ll)
-    whole = np.zeros(len(rest), dtype=bool)
-    whole[fi[shapely.contains_properly(rel_ll[ri], rest[fi])]] = True
-    rest[whole] = shapely.MultiPolygon()
-    live = ~whole[fi]
     for k in range(int(rank.max()) + 1):
-        at = np.flatnonzero(live & (rank == k))
+        at = np.flatnonzero(rank == k)
         at = at[~shapely.is_empty(rest[fi[at]])]
         rest[fi[at]] = shapely.difference(rest[fi[at]], rel_ll[ri[at]])
     return rest
@@ -77,6 +74,7 @@ def remaining_hazard(
     as_of: _dt.date | str | None = None,
     table: pd.DataFrame | None = None,
     include_released: bool = False,
+    overlaps: Overlaps | None = None,
 ) -> gpd.GeoDataFrame:
     """Each field minus its released land, with its crossref figures.
 
@@ -92,6 +90,10 @@ def remaining_hazard(
     include_released
         Keep the fields whose status is ``released`` (their remainder is
         empty or a sliver); by default only fields with hazard left.
+    overlaps
+        The releases counted as each field's released land, as
+        ``crossref_minefields(..., return_overlaps=True)`` gives them for the
+        same fields and releases; computed when None.
 
     Returns
     -------
@@ -100,21 +102,23 @@ def remaining_hazard(
         ``remaining_ha`` is the geodesic area of that polygon.
     """
     day = _as_of_text(as_of)
-    if table is None:
-        table = crossref_minefields(fields, releases, items, as_of=day)
+    if table is None or overlaps is None:
+        computed, found = crossref_minefields(fields, releases, items, as_of=day,
+                                              return_overlaps=True)
+        table = computed if table is None else table
+        overlaps = found if overlaps is None else overlaps
+    if len(overlaps.whole) != len(fields):
+        raise ValueError("overlaps= is not of these fields")
     f_ll = _valid(_geoms(fields))
-    if _empty(releases):
-        rel = np.empty(0, dtype=object)
-    else:
-        rel = _valid(_geoms(releases)[_dated_mask(releases, "date_end", day)])
-        rel = rel[~shapely.is_missing(rel)]
-    rest = _remainders(f_ll, rel)
     key = pd.MultiIndex.from_arrays([_text(table, "handover"), _text(table, "record_id")])
     pos = key.get_indexer(pd.MultiIndex.from_arrays([_text(fields, "handover"),
                                                      _text(fields, "record_id")]))
     if (pos < 0).any():
         raise ValueError("table= lacks rows for some fields")
     t = table.iloc[pos].reset_index(drop=True)
+    keep = np.ones(len(fields), dtype=bool) if include_released else (
+        _text(t, "status") != RELEASED)
+    rest = _remainders(f_ll, releases, overlaps, keep)
     out = pd.DataFrame({
         "record_id": _text(fields, "record_id"), "handover": _text(fields, "handover"),
         "district": _text(t, "district"),
@@ -124,12 +128,12 @@ def remaining_hazard(
         "mine_types": _text(fields, "mine_types"),
         "found_mines": _floats(t, "found_mines"), "remaining_est": _floats(t, "remaining_est"),
         "status": _text(t, "status"), "area_ha": _floats(t, "area_ha"),
-        "released_ha": _floats(t, "released_ha"), "remaining_ha": area_ha(rest),
+        "released_ha": _floats(t, "released_ha"),
         "last_release_date": _text(t, "last_release_date"), "flags": _text(t, "flags"),
-    })
+    })[keep]
+    rest = rest[keep]
+    out["remaining_ha"] = area_ha(rest)
     out["geometry"] = _multipolygons(rest)
-    if not include_released:
-        out = out[out["status"] != RELEASED]
     return in_order(gpd.GeoDataFrame(out[[*REMAINING_COLUMNS, "geometry"]],
                                      geometry="geometry", crs="EPSG:4326"))
 
@@ -189,6 +193,7 @@ def remaining_layer(
     releases: pd.DataFrame | None,
     table: pd.DataFrame,
     districts: pd.DataFrame | None = None,
+    overlaps: Overlaps | None = None,
 ) -> gpd.GeoDataFrame:
     """The ``remaining`` layer of the latest state: :func:`remaining_hazard` of the
     fields joined with their crossref (:func:`fields_with_crossref`).
@@ -203,6 +208,9 @@ def remaining_layer(
         Their by-minefield crossref rows (every field has one).
     districts
         District boundaries, or None.
+    overlaps
+        From the same crossref run (``return_overlaps=True``); computed when
+        None.
     """
     merged = fields_with_crossref(fields, table, districts)
-    return remaining_hazard(merged, releases, None, table=merged)
+    return remaining_hazard(merged, releases, None, table=merged, overlaps=overlaps)
