@@ -260,7 +260,11 @@ STAGES = {
     "read crossref": ("minemap.store.gpkg:_View", "read_crossref"),
     "write csv": ("minemap.export.csv", "write_table_csv"),
 }
-times = {k: [0.0, 0.0, 0] for k in STAGES}
+import resource
+times = {k: [0.0, 0.0, 0, 0.0] for k in STAGES}
+def _rss_mb():
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * resource.getpagesize() / 2**20
 def timed(name, f):
     @functools.wraps(f)
     def wrapper(*a, **k):
@@ -271,6 +275,8 @@ def timed(name, f):
             times[name][0] += time.process_time() - c
             times[name][1] += time.perf_counter() - w
             times[name][2] += 1
+            # Resident memory as the stage ends: what it left behind.
+            times[name][3] = max(times[name][3], _rss_mb())
     return wrapper
 import importlib
 for name, (where, attr) in STAGES.items():
@@ -293,8 +299,9 @@ try:
 except SystemExit:
     pass
 finally:
-    times["whole command (after start-up)"] = [time.process_time() - c0,
-                                               time.perf_counter() - w0, 1]
+    times["whole command (after start-up)"] = [
+        time.process_time() - c0, time.perf_counter() - w0, 1,
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]
     with open(out, "w") as fh:
         json.dump(times, fh)
 """
@@ -317,11 +324,12 @@ def stages(tmp: Path, logs: Path, outdir: Path) -> None:
                 prefix=one_core)
         times = json.loads(res.read_text())
         print(f"\n{name}: {r.cpu_s:.2f} s CPU in all, {r.wall_s:.2f} s wall (one core)")
-        print("| stage | CPU s | share of the process's CPU | calls |")
-        print("|---|---|---|---|")
-        for stage, (cpu, _, calls) in times.items():
+        print("| stage | CPU s | share of the process's CPU | calls | RSS after, MB |")
+        print("|---|---|---|---|---|")
+        for stage, (cpu, _, calls, rss) in times.items():
             if calls:
-                print(f"| {stage} | {cpu:.2f} | {100 * cpu / r.cpu_s:.0f} % | {calls} |")
+                print(f"| {stage} | {cpu:.2f} | {100 * cpu / r.cpu_s:.0f} % | {calls} |"
+                      f" {rss:.0f} |")
         rest = r.cpu_s - times["whole command (after start-up)"][0]
         print(f"| interpreter start-up and imports | {rest:.2f} | {100 * rest / r.cpu_s:.0f} % | |")
 

@@ -86,7 +86,10 @@ def refresh_crossref(view: StoreView, revision: int, touched: Touched) -> Crossr
     if geoms:
         g = np.asarray(geoms, dtype=object)
         near = view.read_layer("minefields", revision, bbox=shapely.bounds(g))
-        hit = near.iloc[affected_fields(near, g)]
+        # With at least as many changed geometries as fields near them (a
+        # season's releases imported at once) nearly every near field is
+        # met, and finding which costs more than computing the few others.
+        hit = near if len(g) >= len(near) else near.iloc[affected_fields(near, g)]
         fields = pd.concat([new, hit], ignore_index=True).drop_duplicates(_KEY)
     releases = overlaps = None
     if len(fields):

@@ -229,9 +229,10 @@ class _View(StoreView):
                 conds.append(("fid", self._bbox_fids(layer, boxes).tolist()))
         frame = self._select(layer, revision, conds)
         if boxes is not None and len(boxes) > _MAX_BOX_QUERIES and len(frame):
+            # The tree's own test is of bounding boxes, which is the filter:
+            # no predicate, and no envelope geometries to build.
             tree = shapely.STRtree(shapely.box(*boxes.T))
-            hit = np.unique(tree.query(shapely.envelope(frame.geometry.values),
-                                       predicate="intersects")[0])
+            hit = np.unique(tree.query(np.asarray(frame.geometry.values, dtype=object))[0])
             frame = frame.iloc[hit].reset_index(drop=True)
         return frame
 
