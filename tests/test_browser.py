@@ -553,11 +553,16 @@ def test_draw_toolbar_rectangle_exports_intersecting_fields(browser, tmp_path):
         a, b = pg.js("""() => { const m = minemap.map, s = m.getSize();
             return [[s.x * 0.40, s.y * 0.45], [s.x * 0.62, s.y * 0.58]]; }""")
         page.locator(".leaflet-draw-draw-rectangle").click()
-        page.wait_for_timeout(100)
+        # The tool is armed when Leaflet.draw shows its tooltip; a drag
+        # started before that pans the map instead (a flaky 0 fields).
+        page.locator(".leaflet-draw-tooltip").first.wait_for(state="attached")
         page.mouse.move(box["x"] + a[0], box["y"] + a[1])
+        page.wait_for_timeout(50)
         page.mouse.down()
         page.mouse.move(box["x"] + b[0], box["y"] + b[1], steps=5)
         page.mouse.up()
+        page.wait_for_function("""() => !document.querySelector('.mm-draw-info')
+            .innerText.startsWith('Draw')""")
         corners = pg.js("""(p) => p.map(q => { const ll = minemap.map.containerPointToLatLng(q);
                            return [ll.lng, ll.lat]; })""", [a, b])
         sel = shapely.box(*corners[0], *corners[1]).normalize()
