@@ -48,6 +48,12 @@ def test_rtree_equals_the_triggers_and_the_triggers_stay(tmp_path, cli, store_pa
         (n,) = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()
         assert len(got) == n > 0
         assert got == _as_the_trigger_would(conn, table)
+    # The crossref's boxes come from its fields' R-tree, not its trigger.
+    assert "rtree_crossref_geom_insert" in triggers
+    got = _rtree_rows(conn, "crossref")
+    (n,) = conn.execute("SELECT COUNT(*) FROM crossref").fetchone()
+    assert len(got) == n > 0
+    assert got == _as_the_trigger_would(conn, "crossref")
     conn.close()
 
 
@@ -133,8 +139,7 @@ def test_rtree_built_aside_equals_the_triggers(tmp_path, cli, store_path, monkey
     assert "history_releases" in started
     conn = sqlite3.connect(store_path)
     gpkg_schema.register_functions(conn)
-    for layer in ("minefields", "vertices", "releases"):
-        table = f"history_{layer}"
+    for table in ("history_minefields", "history_vertices", "history_releases", "crossref"):
         assert conn.execute(f"SELECT rtreecheck('rtree_{table}_geom')").fetchone() == ("ok",)
         got = _rtree_rows(conn, table)
         assert len(got) > 0
