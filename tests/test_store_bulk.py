@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import tempfile
 
 from minemap.store import gpkg_schema
 from tests.conftest import feature, fields_file, rect, write_geojson
@@ -47,6 +48,12 @@ def test_rtree_equals_the_triggers_and_the_triggers_stay(tmp_path, cli, store_pa
         (n,) = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()
         assert len(got) == n > 0
         assert got == _as_the_trigger_would(conn, table)
+    # The crossref's boxes come from its fields' R-tree, not its trigger.
+    assert "rtree_crossref_geom_insert" in triggers
+    got = _rtree_rows(conn, "crossref")
+    (n,) = conn.execute("SELECT COUNT(*) FROM crossref").fetchone()
+    assert len(got) == n > 0
+    assert got == _as_the_trigger_would(conn, "crossref")
     conn.close()
 
 
@@ -70,3 +77,123 @@ def test_derived_layers_rtree_equals_the_triggers(tmp_path, cli, store_path):
     (seq,) = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'remaining'").fetchone()
     assert seq > n
     conn.close()
+
+
+def _three_revisions(tmp_path, cli) -> None:
+    """A first import, a second revision (one field moved, one removed, new ones), releases."""
+    assert cli("import-records", fields_file(tmp_path / "a.geojson", 40),
+               "--handover", "h").exit_code == 0
+    feats = [feature({"record_id": f"AGD-{i:04d}", "mines_ap": 10, "mines_at": 2},
+                     rect(200.0 * i + (50 if i == 3 else 0), 0, 100, 100))
+             for i in range(2, 60)]
+    write_geojson(tmp_path / "b.geojson", feats)
+    res = cli("import-records", tmp_path / "b.geojson", "--handover", "h", "--allow-removals")
+    assert res.exit_code == 0, res.output
+    write_geojson(tmp_path / "r.geojson", [
+        feature({"report_id": "R1", "date": "2022-03-01", "outcome": "cleared"},
+                rect(0, 0, 700, 50))])
+    assert cli("import-clearance", tmp_path / "r.geojson").exit_code == 0
+
+
+def _tables(path) -> dict[str, list[tuple]]:
+    conn = sqlite3.connect(path)
+    names = [r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'rtree_%'"
+        " AND name NOT IN ('revisions', 'gpkg_contents', 'gpkg_metadata_reference',"
+        " 'layer_styles')")]
+    out = {n: conn.execute(f'SELECT * FROM "{n}" ORDER BY 1').fetchall() for n in names}
+    out["rtrees"] = [conn.execute(f"SELECT * FROM rtree_{t}_geom ORDER BY id").fetchall()
+                     for t in ("history_minefields", "history_vertices", "crossref")]
+    out["extents"] = conn.execute("SELECT table_name, min_x, min_y, max_x, max_y FROM"
+                                  " gpkg_contents ORDER BY table_name").fetchall()
+    conn.close()
+    return out
+
+
+def test_rtree_built_aside_equals_the_triggers(tmp_path, cli, store_path, monkeypatch):
+    """An empty R-tree filled by the child process holds what the triggers would insert.
+
+    The whole store (rows, crossref, derived layers, R-trees, extents) equals
+    one written with every R-tree filled in the import's own connection.
+    """
+    from minemap.store import gpkg
+
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    _three_revisions(plain, lambda *a: _cli_at(plain / "s.gpkg", *a))
+    started = []
+    original = gpkg._RTreeBuild.__init__
+
+    def spy(self, table, *args, **kw):
+        started.append(table)
+        original(self, table, *args, **kw)
+
+    monkeypatch.setattr(gpkg, "_MIN_BACKGROUND_RTREE", 1)
+    monkeypatch.setattr(gpkg._RTreeBuild, "__init__", spy)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    _three_revisions(tmp_path, cli)
+    # Built aside: the first import's three layers, and the first releases.
+    assert "history_vertices" in started and "history_minefields" in started
+    assert "history_releases" in started
+    conn = sqlite3.connect(store_path)
+    gpkg_schema.register_functions(conn)
+    for table in ("history_minefields", "history_vertices", "history_releases", "crossref"):
+        assert conn.execute(f"SELECT rtreecheck('rtree_{table}_geom')").fetchone() == ("ok",)
+        got = _rtree_rows(conn, table)
+        assert len(got) > 0
+        assert got == _as_the_trigger_would(conn, table)
+    conn.close()
+    assert _tables(store_path) == _tables(plain / "s.gpkg")
+    assert list(temp.iterdir()) == []  # the child's files are gone
+
+
+def _cli_at(store, *args):
+    # A second store beside the cli fixture's.
+    from click.testing import CliRunner
+
+    from minemap.cli.main import cli as group
+
+    return CliRunner().invoke(group, ["--store", str(store), *map(str, args)])
+
+
+def test_rtree_child_that_fails_is_replaced_by_inserts(tmp_path, cli, store_path,
+                                                       monkeypatch):
+    from minemap.store import gpkg
+
+    monkeypatch.setattr(gpkg, "_MIN_BACKGROUND_RTREE", 1)
+    monkeypatch.setattr(gpkg, "_BUILD_RTREE", "import sys; sys.exit(3)")
+    _three_revisions(tmp_path, cli)
+    conn = sqlite3.connect(store_path)
+    gpkg_schema.register_functions(conn)
+    for layer in ("minefields", "vertices", "releases"):
+        table = f"history_{layer}"
+        assert conn.execute(f"SELECT rtreecheck('rtree_{table}_geom')").fetchone() == ("ok",)
+        got = _rtree_rows(conn, table)
+        assert len(got) > 0
+        assert got == _as_the_trigger_would(conn, table)
+    conn.close()
+
+
+def test_failed_import_leaves_no_rtree_built_aside(tmp_path, cli, store_path, monkeypatch):
+    """An import that fails after its R-trees started aside changes nothing and cleans up."""
+    from minemap.store import gpkg
+
+    assert cli("import-records", fields_file(tmp_path / "a.geojson", 30),
+               "--handover", "h").exit_code == 0
+    before = _tables(store_path)
+    monkeypatch.setattr(gpkg, "_MIN_BACKGROUND_RTREE", 1)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+
+    def fail(self, *args, **kw):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(gpkg._Writer, "write_crossref", fail)
+    res = cli("import-records", fields_file(tmp_path / "b.geojson", 30, prefix="NEW"),
+              "--handover", "n")
+    assert res.exit_code != 0
+    assert _tables(store_path) == before
+    assert list(temp.iterdir()) == []

@@ -489,8 +489,14 @@ def update_extent(conn: sqlite3.Connection, layer: str) -> None:
     env = env.reshape(-1, 4)
     if not len(env):
         return
-    bbox = (env[:, 0].min(), env[:, 2].min(), env[:, 1].max(), env[:, 3].max())
-    tables = (layer, table, *(("crossref",) if layer == "minefields" else ()))
+    set_extent(conn, layer, (env[:, 0].min(), env[:, 2].min(), env[:, 1].max(),
+                             env[:, 3].max()))
+
+
+def set_extent(conn: sqlite3.Connection, layer: str,
+               bbox: tuple[float, float, float, float]) -> None:
+    """Set the extent (minx, miny, maxx, maxy) of a layer, its history and its views."""
+    tables = (layer, history(layer), *(("crossref",) if layer == "minefields" else ()))
     for name in tables:
         conn.execute(
             "UPDATE gpkg_contents SET min_x=?, min_y=?, max_x=?, max_y=?,"

@@ -94,8 +94,10 @@ def content_hashes(frame: pd.DataFrame, spec: LayerSpec) -> np.ndarray:
         )
     else:
         geo = [b""] * len(frame)
+    # Python ints format faster than numpy's uint64 scalars (same digits).
+    sha1 = hashlib.sha1
     return np.array(
-        [f"{a:016x}{hashlib.sha1(g or b'').hexdigest()[:24]}" for a, g in zip(attrs, geo)],
+        [f"{a:016x}{sha1(g or b'').hexdigest()[:24]}" for a, g in zip(attrs.tolist(), geo)],
         dtype=object,
     )
 

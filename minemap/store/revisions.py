@@ -369,9 +369,12 @@ def diff_layer(
         replaced by the import's (a record's vertices are one set).
     """
     spec = LAYERS[layer]
+    label = (lambda k: k[-1]) if layer == "minefields" else (lambda k: "/".join(map(str, k)))
+    if not len(current):
+        # Nothing in scope yet (a first import): every row is added, in order.
+        return LayerDiff(list(range(len(keys))), [], [label(k) for k in keys], [], [], 0)
     cur_keys = key_tuples(current, spec.key)
     existing = dict(zip(cur_keys, zip(current["row_id"], current["content_hash"])))
-    label = (lambda k: k[-1]) if layer == "minefields" else (lambda k: "/".join(map(str, k)))
     out = LayerDiff([], [], [], [], [], len(current))
     for i, k in enumerate(keys):
         old = existing.get(k)
