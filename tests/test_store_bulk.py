@@ -25,19 +25,7 @@ def _as_the_trigger_would(conn: sqlite3.Connection, table: str) -> list[tuple]:
 
 
 def test_rtree_equals_the_triggers_and_the_triggers_stay(tmp_path, cli, store_path):
-    assert cli("import-records", fields_file(tmp_path / "a.geojson", 40),
-               "--handover", "h").exit_code == 0
-    # A second revision: one field moved, one removed, new ones.
-    feats = [feature({"record_id": f"AGD-{i:04d}", "mines_ap": 10, "mines_at": 2},
-                     rect(200.0 * i + (50 if i == 3 else 0), 0, 100, 100))
-             for i in range(2, 60)]
-    write_geojson(tmp_path / "b.geojson", feats)
-    res = cli("import-records", tmp_path / "b.geojson", "--handover", "h", "--allow-removals")
-    assert res.exit_code == 0, res.output
-    write_geojson(tmp_path / "r.geojson", [
-        feature({"report_id": "R1", "date": "2022-03-01", "outcome": "cleared"},
-                rect(0, 0, 700, 50))])
-    assert cli("import-clearance", tmp_path / "r.geojson").exit_code == 0
+    _three_revisions(tmp_path, cli)
     conn = sqlite3.connect(store_path)
     gpkg_schema.register_functions(conn)
     triggers = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}

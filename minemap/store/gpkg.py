@@ -680,10 +680,8 @@ class _Writer(_View, StoreWriter):
                 "m.rev_from" if c == "revision" else f'x."{c}"' if c in cols else f'm."{c}"'
                 for c in out)
             targets = ", ".join(f'"{c}"' for c in out)
-            (base,) = self.conn.execute(
-                "SELECT MAX(COALESCE((SELECT MAX(fid) FROM crossref), 0),"
-                " COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'crossref'), 0))"
-            ).fetchone()
+            # Rows after this feature id are the ones inserted below.
+            base = int(_next_fids(self.conn, "crossref", 1)[0]) - 1
             fields = _hist("minefields")
             self._settle(fields)
             with _rtree_trigger_lifted(self.conn, "crossref") as indexed:
