@@ -12,6 +12,7 @@ import geopandas as gpd
 
 from minemap import settings
 from minemap._errors import Problem, UsageError, raise_for_problems
+from minemap._memory import release_freed_memory
 from minemap.readers.result import ReadResult, Source
 from minemap.reading import (  # noqa: F401 - re-exported
     PathLike,
@@ -55,6 +56,9 @@ def _plan(kind: str, frames: dict, provenance: list[Source], options: dict | Non
 def _apply(store: Store, plan: ImportPlan) -> ImportResult:
     from minemap.crossref.refresh import refresh_crossref
 
+    # Reading and validating freed the source frames; their pages would stay
+    # resident through the write and the refresh (and in forked workers).
+    release_freed_memory()
     return store.apply(plan, refresh=refresh_crossref)
 
 

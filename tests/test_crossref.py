@@ -507,6 +507,8 @@ def test_parallel_workers_give_the_same_table(monkeypatch):
     fields, releases = _grid()
     serial = crossref_minefields(fields, releases, None, n_jobs=1)
     monkeypatch.setattr(CX, "_MIN_PARALLEL", 10)
+    # Several chunks a worker, each a run of the fields' spatial order.
+    monkeypatch.setattr(CX, "_CHUNK", 3)
     seen = []
     par = crossref_minefields(fields, releases, None, n_jobs=2,
                               progress=lambda d, n: seen.append((d, n)))

@@ -13,6 +13,7 @@ import datetime as _dt
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -69,14 +70,30 @@ class Overlaps(NamedTuple):
 
 def _minefield_chunk(s: dict[str, Any], pos: np.ndarray) -> dict[str, np.ndarray]:
     f = s["fields"][pos]
+    # Prepared before the query, which then uses them rather than preparing
+    # each field for itself; the containment test needs them too.
+    shapely.prepare(f)
+    try:
+        return _chunk(s, pos, f)
+    finally:
+        # A prepared geometry keeps the indexes its tests built for as long as
+        # it lives, which is the whole crossref: dropped chunk by chunk, they
+        # are a chunk's memory instead of the input's.
+        shapely.destroy_prepared(f)
+
+
+def _chunk(s: dict[str, Any], pos: np.ndarray, f: np.ndarray) -> dict[str, np.ndarray]:
     n = len(f)
     rel = s["rel"]
     fa = np.nan_to_num(area_ha(f))
-    # Prepared before the query, which then uses them rather than preparing
-    # each field for itself; the containment test below needs them too.
-    shapely.prepare(f)
     fb = shapely.bounds(f)
     fi, ri, cont = _pairs(f, s["tree"], rel, fb, s["rel_bounds"])
+    # Likewise the indexes the containment test built for the releases: a
+    # fresh preparation drops them.  Chunks are runs of neighbouring fields
+    # (:func:`_spatial_order`), so few releases are tested again later.
+    used = rel[np.unique(ri)]
+    shapely.destroy_prepared(used)
+    shapely.prepare(used)
     cleared = s["cleared"][ri]
     appo_count = s["apportion"][ri]
     full = np.zeros(n, dtype=bool)
@@ -147,6 +164,21 @@ def _minefield_chunk(s: dict[str, Any], pos: np.ndarray) -> dict[str, np.ndarray
         out["pair_field"] = pos[fi[m_rel]]
         out["pair_release"] = s["rel_rows"][ri[m_rel]]
     return out
+
+
+def _spatial_order(geoms: np.ndarray) -> np.ndarray:
+    """Positions of ``geoms`` along a Hilbert curve; empty or missing ones last.
+
+    Neighbouring fields share releases, so chunks of fields taken in this
+    order each test mostly their own releases.
+    """
+    ok = np.flatnonzero(~shapely.is_missing(geoms) & ~shapely.is_empty(geoms))
+    order = np.arange(len(geoms))
+    if len(ok) > 1:
+        distance = gpd.GeoSeries(geoms[ok]).hilbert_distance()
+        order = np.concatenate([ok[np.argsort(distance.to_numpy(), kind="stable")],
+                                np.setdiff1d(order, ok)])
+    return order
 
 
 def _release_inputs(
@@ -304,7 +336,7 @@ def crossref_minefields(
         "rel_rows": r["rows"],
     }
     parts = run_chunks(_minefield_chunk, len(pos), state=state, n_jobs=n_jobs,
-                       progress=progress)
+                       progress=progress, order=_spatial_order(f_ll))
     n = len(pos)
     cols: dict[str, np.ndarray] = {}
     for key, dtype in (

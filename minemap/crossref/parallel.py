@@ -8,6 +8,7 @@ chunk's results travel back.  Nothing is kept at module level.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import queue as _queue
@@ -17,9 +18,12 @@ from typing import Any
 import numpy as np
 
 from minemap._errors import UsageError
+from minemap._memory import release_freed_memory
 
 # Below this many selected fields the cost of forking workers outweighs the gain.
 _MIN_PARALLEL = 4000
+#: Fields per chunk.
+_CHUNK = 1000
 
 
 def _jobs(n_jobs: int | None, n: int) -> int:
@@ -49,10 +53,19 @@ def _forked(func, state, chunks, jobs, on_done) -> list[Any]:
             except BaseException as exc:  # noqa: BLE001 - reported in the parent
                 results.put((i, None, f"{type(exc).__name__}: {exc}"))
                 return
+            # What the chunk freed would otherwise stay resident in every worker.
+            release_freed_memory()
 
     procs = [ctx.Process(target=work, args=(k,), daemon=True) for k in range(jobs)]
-    for p in procs:
-        p.start()
+    # Fewer resident pages to share; and the children's garbage collector
+    # must not visit (and so copy) every page of the parent's objects.
+    release_freed_memory()
+    gc.freeze()
+    try:
+        for p in procs:
+            p.start()
+    finally:
+        gc.unfreeze()
     out: list[Any] = [None] * len(chunks)
     try:
         got = 0
@@ -83,8 +96,15 @@ def run_chunks(
     state: dict[str, Any],
     n_jobs: int | None,
     progress: Callable[[int, int], Any] | None,
+    order: np.ndarray | None = None,
 ) -> list[Any]:
     """Run ``func(state, chunk)`` over chunks of ``range(n)``.
+
+    Parameters
+    ----------
+    order
+        A permutation of ``range(n)``: chunks are consecutive runs of it
+        (of ``range(n)`` itself when None).
 
     Returns
     -------
@@ -92,8 +112,11 @@ def run_chunks(
         One result per chunk, in chunk order.
     """
     jobs = _jobs(n_jobs, n)
-    n_chunks = max(1, min(n // 500, jobs * 8)) if jobs > 1 else max(1, min(n // 2000, 20))
-    chunks = [c for c in np.array_split(np.arange(n), n_chunks) if len(c)] or [np.arange(0)]
+    # A chunk's pieces and unions are its memory: about 1,000 fields a chunk
+    # keeps that small at no measurable cost in time.
+    n_chunks = max(1, n // _CHUNK)
+    positions = np.arange(n) if order is None else np.asarray(order)
+    chunks = [c for c in np.array_split(positions, n_chunks) if len(c)] or [np.arange(0)]
     done = [0]
 
     def on_done(k: int) -> None:

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from minemap._memory import release_freed_memory
 from minemap.crossref.minefields import Overlaps
 from minemap.crossref.remaining import remaining_layer
 from minemap.crossref.suspects import default_params, suspected_areas
@@ -60,6 +61,8 @@ def refresh_crossref(view: StoreView, revision: int, touched: Touched) -> Crossr
     """
     from minemap.crossref import affected_fields, crossref_minefields
 
+    # Writing the rows freed their encodings; the refresh reads layers back.
+    release_freed_memory()
     changes = view.changes("minefields", revision)
     closed = changes.loc[changes["change"] == "closed", _KEY]
     new = touched.inserted.get("minefields")
