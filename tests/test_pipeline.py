@@ -408,3 +408,32 @@ def test_gpx_names_stay_unique_across_handovers(tmp_path, store_path):
     assert len(names) == len(set(names)) == 8
     assert {"h1:AGD-0001-TP1", "h2:AGD-0001-TP1"} <= set(names)
     assert any("several handovers" in w for w in warnings)
+
+
+def test_a_layers_first_import_hands_its_rows_to_the_refresh(tmp_path, store_path):
+    # The refresh takes a layer's rows from the import only when they are all
+    # of its current rows: the layer's first import, never a records import
+    # (other handovers' rows are outside its scope).
+    from minemap.crossref.refresh import refresh_crossref
+    from minemap.imports import _plan
+    from minemap.reading import read_clearance, read_records
+
+    seen = []
+
+    def refresh(view, revision, touched):
+        seen.append(set(touched.complete))
+        return refresh_crossref(view, revision, touched)
+
+    st = Store(store_path)
+    rs = read_records([fields_file(tmp_path / "f.geojson", 4)], handover="h")
+    st.apply(_plan("records", {"minefields": rs.minefields}, rs.sources, handover="h"),
+             refresh=refresh)
+    for name, rid, x in (("r1.geojson", "R1", 190), ("r2.geojson", "R2", 390)):
+        rs = read_clearance([_releases(tmp_path / name, [
+            (rid, x, -10, 120, 120, "2022-01-10", "cleared", {})])])
+        st.apply(_plan("clearance", {"releases": rs.releases, "items": rs.items}, rs.sources),
+                 refresh=refresh)
+    assert seen == [set(), {"releases", "items"}, {"items"}]
+    _assert_materialised_equals_full(store_path)
+    table = minemap.crossref(store_path).set_index("record_id")
+    assert list(table["status"][["AGD-0001", "AGD-0002"]]) == ["released", "released"]

@@ -58,6 +58,7 @@ from minemap.store.base import (
 from minemap.store.gpkg_schema import history as _hist
 from minemap.store.gpkg_schema import rtree as _rtree
 from minemap.store.gpkg_table import DEFAULT_STORE, default_store_path
+from minemap.store.layers import box_array, rows_meeting_boxes
 from minemap.store.revisions import (
     DERIVED,
     LAYERS,
@@ -318,11 +319,6 @@ def _decode(blobs: Iterable[bytes | None]) -> np.ndarray:
 # reading
 
 
-def _boxes(bbox: BBox) -> np.ndarray:
-    boxes = np.asarray(bbox, dtype=float)
-    return boxes.reshape(1, 4) if boxes.ndim == 1 else boxes.reshape(-1, 4)
-
-
 class _View(StoreView):
     """Reads through one connection (or none: no store file yet).
 
@@ -366,16 +362,12 @@ class _View(StoreView):
         if bbox is not None:
             if not spec.geometry_type:
                 raise ValueError(f"{layer} has no geometry to filter by bbox")
-            boxes = _boxes(bbox)
+            boxes = box_array(bbox)
             if len(boxes) <= _MAX_BOX_QUERIES:
                 conds.append(("fid", self._bbox_fids(layer, boxes).tolist()))
         frame = self._select(layer, revision, conds)
-        if boxes is not None and len(boxes) > _MAX_BOX_QUERIES and len(frame):
-            # The tree's own test is of bounding boxes, which is the filter:
-            # no predicate, and no envelope geometries to build.
-            tree = shapely.STRtree(shapely.box(*boxes.T))
-            hit = np.unique(tree.query(np.asarray(frame.geometry.values, dtype=object))[0])
-            frame = frame.iloc[hit].reset_index(drop=True)
+        if boxes is not None and len(boxes) > _MAX_BOX_QUERIES:
+            frame = rows_meeting_boxes(frame, boxes)
         return frame
 
     def _bbox_fids(self, layer: str, boxes: np.ndarray) -> np.ndarray:

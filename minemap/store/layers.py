@@ -132,6 +132,27 @@ def to_multi(geoms: np.ndarray, geometry_type: str | None) -> np.ndarray:
     return out
 
 
+def box_array(bbox) -> np.ndarray:
+    """One box ``(west, south, east, north)`` or many, as an n × 4 float array."""
+    boxes = np.asarray(bbox, dtype=float)
+    return boxes.reshape(1, 4) if boxes.ndim == 1 else boxes.reshape(-1, 4)
+
+
+def rows_meeting_boxes(frame: gpd.GeoDataFrame, bbox) -> gpd.GeoDataFrame:
+    """The rows of ``frame`` whose bounding box meets one of the boxes, in order.
+
+    This is the filter of ``read_layer(..., bbox=...)``: boxes against boxes,
+    edges included.
+    """
+    if not len(frame):
+        return frame
+    # The tree's own test is of bounding boxes, which is the filter: no
+    # predicate, and no envelope geometries to build.
+    tree = shapely.STRtree(shapely.box(*box_array(bbox).T))
+    hit = np.unique(tree.query(np.asarray(frame.geometry.values, dtype=object))[0])
+    return frame.iloc[hit].reset_index(drop=True)
+
+
 def layer_frame(
     layer: str, rows: list[tuple] | list[list], geometries: np.ndarray | None
 ) -> gpd.GeoDataFrame | pd.DataFrame:

@@ -49,6 +49,7 @@ from minemap.store.base import (
     check_derived,
     filter_conditions,
 )
+from minemap.store.layers import box_array
 from minemap.store.postgis_schema import columns, ident
 from minemap.store.revisions import (
     DERIVED,
@@ -81,11 +82,6 @@ def redact(url: str) -> str:
     host = parts.hostname or ""
     netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
     return urlunsplit(parts._replace(netloc=netloc))
-
-
-def _boxes(bbox: BBox) -> np.ndarray:
-    boxes = np.asarray(bbox, dtype=float)
-    return boxes.reshape(1, 4) if boxes.ndim == 1 else boxes.reshape(-1, 4)
 
 
 def _wkb(values: Sequence[bytes | None]) -> np.ndarray:
@@ -155,7 +151,7 @@ class _View(StoreView):
             params.append(_typed(values, spec.columns[col]))
         if bbox is not None:
             # One GiST index probe per box; the rows meeting any box.
-            b = _boxes(bbox)
+            b = box_array(bbox)
             filters.append(sql.SQL(
                 "v.fid IN (SELECT h.fid FROM unnest(%s::float8[], %s::float8[], %s::float8[],"
                 " %s::float8[]) AS b(x0, y0, x1, y1) CROSS JOIN LATERAL (SELECT fid FROM {} w"

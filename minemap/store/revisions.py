@@ -98,10 +98,15 @@ class Touched:
     inserted
         Per spatial layer, the rows inserted (a GeoDataFrame with the
         layer's columns, ``revision`` and ``geometry``).
+    complete
+        Spatial layers whose current rows are exactly those inserted: the
+        layer held none before (a first import), so nothing need be read
+        back.
     """
 
     geometries: dict[str, list] = field(default_factory=dict)
     inserted: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    complete: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -429,10 +434,12 @@ def apply_plan(w: StoreWriter, plan: ImportPlan, refresh: Refresh | None) -> Imp
         frame = plan.frames.get(layer)
         if frame is None:
             continue
-        diff, geoms, inserted = _write_layer(w, layer, frame, plan, revision)
+        diff, geoms, inserted, had_rows = _write_layer(w, layer, frame, plan, revision)
         touched.geometries[layer] = geoms
         if inserted is not None:
             touched.inserted[layer] = inserted
+            if not had_rows:
+                touched.complete.add(layer)
         if layer == main_layer:
             added, changed, removed = diff.added, diff.changed, diff.removed
             check_removals(plan, removed)
@@ -465,7 +472,8 @@ def apply_plan(w: StoreWriter, plan: ImportPlan, refresh: Refresh | None) -> Imp
 
 
 def _write_layer(w: StoreWriter, layer: str, frame: pd.DataFrame, plan: ImportPlan,
-                 revision: int) -> tuple[LayerDiff, list, gpd.GeoDataFrame | None]:
+                 revision: int) -> tuple[LayerDiff, list, gpd.GeoDataFrame | None, bool]:
+    """Write one layer's diff; with whether the layer had current rows before."""
     spec = LAYERS[layer]
     frame = frame.reset_index(drop=True)
     values = coerce(frame, spec)
@@ -476,10 +484,12 @@ def _write_layer(w: StoreWriter, layer: str, frame: pd.DataFrame, plan: ImportPl
     keys = key_tuples(values, spec.key)
     # Current rows in scope: the handover for records; every row otherwise
     # (upserted kinds are matched by id; replaced kinds lose what is absent).
-    current = w.current_hashes(layer, handover=plan.handover if plan.kind == "records" else None)
+    scope = plan.handover if plan.kind == "records" else None
+    current = w.current_hashes(layer, handover=scope)
     diff = diff_layer(layer, keys, hashes, current, replace=plan.replace)
     geoms_touched, inserted = write_diff(w, layer, diff, values, geoms, hashes, revision)
-    return diff, geoms_touched, inserted
+    # Rows of other handovers are outside a records import's scope.
+    return diff, geoms_touched, inserted, bool(len(current)) or scope is not None
 
 
 def write_diff(
