@@ -185,3 +185,24 @@ def test_failed_import_leaves_no_rtree_built_aside(tmp_path, cli, store_path, mo
     assert res.exit_code != 0
     assert _tables(store_path) == before
     assert list(temp.iterdir()) == []
+
+
+def test_rows_written_a_slice_at_a_time_equal_those_written_at_once(tmp_path, cli, store_path,
+                                                                    monkeypatch):
+    """Inserts build their rows a slice at a time; the store is the same as in one go."""
+    import pyogrio
+
+    from minemap.store import gpkg
+
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    _three_revisions(whole, lambda *a: _cli_at(whole / "s.gpkg", *a))
+    monkeypatch.setattr(gpkg, "_INSERT_SLICE", 3)
+    _three_revisions(tmp_path, cli)
+    assert _tables(store_path) == _tables(whole / "s.gpkg")
+    # And GDAL, which QGIS reads with, sees every vertex.
+    (n,) = sqlite3.connect(store_path).execute(
+        "SELECT COUNT(*) FROM history_vertices").fetchone()
+    assert n > 3 * 3
+    info = pyogrio.read_info(store_path, layer="history_vertices")
+    assert info["features"] == n

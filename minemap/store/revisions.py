@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from minemap._errors import DataError
+from minemap._memory import release_freed_memory
 from minemap.store.gpkg_table import CROSSREF_REAL, crossref_frame  # noqa: F401 - re-exported
 from minemap.store.layers import (  # noqa: F401 - re-exported
     DERIVED,
@@ -440,6 +441,9 @@ def apply_plan(w: StoreWriter, plan: ImportPlan, refresh: Refresh | None) -> Imp
             touched.inserted[layer] = inserted
             if not had_rows:
                 touched.complete.add(layer)
+        # A layer's encodings, hashes and diff are garbage now; the next layer
+        # (a million vertices for 100,000 fields) and the refresh come on top.
+        release_freed_memory()
         if layer == main_layer:
             added, changed, removed = diff.added, diff.changed, diff.removed
             check_removals(plan, removed)
