@@ -205,6 +205,25 @@ def test_filtered_reads_agree(built):
                                               a.reset_index(drop=True))
 
 
+def test_current_hashes_of_a_batchs_ids_agree(built):
+    # An upsert looks up only its own ids: the same rows, in the same order,
+    # as the full listing filtered by them, on both backends.
+    gpkg, url = built
+    found = {}
+    for name, location in (("gpkg", gpkg), ("postgis", url)):
+        with Store(location).transaction() as w:
+            full = w.current_hashes("releases")
+            ids = [*full["report_id"].iloc[::3], "NO-SUCH-ID"]
+            got = w.current_hashes("releases", ids=ids)
+            expect = full[full["report_id"].isin(ids)].reset_index(drop=True)
+            pd.testing.assert_frame_equal(got, expect)
+            assert len(got) == len(full.iloc[::3]) > 0
+            assert w.current_hashes("releases", ids=[]).empty
+            assert w.has_current_rows("releases")
+            found[name] = got.drop(columns="row_id")
+    pd.testing.assert_frame_equal(found["gpkg"], found["postgis"])
+
+
 # --------------------------------------------------------------------------- choosing it
 
 

@@ -206,3 +206,40 @@ def test_rows_written_a_slice_at_a_time_equal_those_written_at_once(tmp_path, cl
     assert n > 3 * 3
     info = pyogrio.read_info(store_path, layer="history_vertices")
     assert info["features"] == n
+
+
+def _extent(path, table):
+    conn = sqlite3.connect(path)
+    row = conn.execute("SELECT min_x, min_y, max_x, max_y FROM gpkg_contents"
+                       " WHERE table_name = ?", (table,)).fetchone()
+    conn.close()
+    return row
+
+
+def test_layer_extents_follow_the_current_rows_as_gdal_reads_them(tmp_path, cli, store_path):
+    """gpkg_contents (what QGIS zooms to) holds the current rows' extent after each import.
+
+    A batch that only adds releases grows the stored extent without a pass
+    over the rows; one that replaces a release (closing a row) shrinks it.
+    """
+    import numpy as np
+    import pyogrio
+
+    assert cli("import-records", fields_file(tmp_path / "f.geojson", 5),
+               "--handover", "h").exit_code == 0
+    batches = [
+        [("R1", rect(0, 0, 300, 50))],
+        [("R2", rect(2000, 500, 100, 100))],  # beyond the extent: it grows
+        [("R3", rect(200, 0, 50, 50))],  # inside it: it stays
+        [("R2", rect(100, 0, 50, 50))],  # R2 moves back: it shrinks
+    ]
+    for k, batch in enumerate(batches):
+        path = write_geojson(tmp_path / f"r{k}.geojson", [
+            feature({"report_id": rid, "date": "2022-03-01", "outcome": "cleared"}, geom)
+            for rid, geom in batch])
+        res = cli("import-clearance", path)
+        assert res.exit_code == 0, res.output
+        current = pyogrio.read_dataframe(store_path, layer="releases")
+        expect = np.asarray(current.total_bounds)
+        for table in ("releases", "history_releases"):
+            np.testing.assert_allclose(_extent(store_path, table), expect, rtol=0, atol=1e-12)

@@ -248,12 +248,19 @@ class StoreWriter(StoreView):
 
     @abstractmethod
     def current_hashes(self, layer: str, *, handover: str | None = None,
-                       revision: int | None = None) -> pd.DataFrame:
+                       revision: int | None = None,
+                       ids: Collection[Any] | None = None) -> pd.DataFrame:
         """Current rows: ``row_id`` (the backend's), the key columns, ``content_hash``.
 
         ``handover`` limits them to one handover (layers with a handover);
-        ``revision`` gives the rows valid at that revision instead.
+        ``revision`` gives the rows valid at that revision instead; ``ids``
+        limits them to rows with these values of the layer's id column (the
+        last of its key), as ``read_layer`` does.  In key order, then row id.
         """
+
+    @abstractmethod
+    def has_current_rows(self, layer: str) -> bool:
+        """Whether ``layer`` has any current row (seeing this transaction's writes)."""
 
     @abstractmethod
     def geometries(self, layer: str, row_ids: Sequence[Any]) -> np.ndarray:

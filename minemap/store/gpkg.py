@@ -543,9 +543,11 @@ class _Writer(_View, StoreWriter):
     def __init__(self, conn: sqlite3.Connection, location: str) -> None:
         super().__init__(conn, location)
         self._dirty: set[str] = set()
-        # Layers whose current rows are exactly those inserted by this
-        # import, and their extent (from the bounds the insert computed).
+        # Layers whose current rows' extent is known without reading them
+        # (from the bounds the insert computed), and that extent.
         self._extents: dict[str, tuple[float, float, float, float] | None] = {}
+        # Layers this import closed rows of: their extent may shrink.
+        self._closed: set[str] = set()
         # R-trees being built aside (:class:`_RTreeBuild`), by table.
         self._builds: dict[str, _RTreeBuild] = {}
         self._settled = 0
@@ -581,8 +583,13 @@ class _Writer(_View, StoreWriter):
                 pass  # no temporary space or no interpreter to start: insert here
         _fill_rtree(self.conn, table, ids, boxes)
 
+    def has_current_rows(self, layer: str) -> bool:
+        return self.conn.execute(
+            f"SELECT 1 FROM {_hist(layer)} WHERE rev_to IS NULL LIMIT 1").fetchone() is not None
+
     def current_hashes(self, layer: str, *, handover: str | None = None,
-                       revision: int | None = None) -> pd.DataFrame:
+                       revision: int | None = None,
+                       ids: Collection[Any] | None = None) -> pd.DataFrame:
         spec = LAYERS[layer]
         keycols = ", ".join(f'"{k}"' for k in spec.key)
         sql = f"SELECT fid, {keycols}, content_hash FROM {_hist(layer)} WHERE "
@@ -597,8 +604,17 @@ class _Writer(_View, StoreWriter):
             params += (handover,)
         # Key order (text compares byte-wise), then fid: an import's removals
         # are listed in one order on every backend.
-        sql += f" ORDER BY {keycols}, fid"
-        rows = self.conn.execute(sql, params).fetchall()
+        order = f" ORDER BY {keycols}, fid"
+        if ids is None:
+            rows = self.conn.execute(sql + order, params).fetchall()
+        else:
+            # Through the key index, a chunk at a time; chunks of sorted ids
+            # keep the key order (Python and SQLite both compare code points).
+            rows = []
+            for chunk in iter_chunks(sorted(set(ids)), _CHUNK):
+                rows += self.conn.execute(
+                    f'{sql} AND "{spec.id_column}" IN ({",".join("?" * len(chunk))}){order}',
+                    (*params, *chunk)).fetchall()
         return pd.DataFrame(rows, columns=["row_id", *spec.key, "content_hash"])
 
     def geometries(self, layer: str, row_ids: Sequence[Any]) -> np.ndarray:
@@ -611,6 +627,7 @@ class _Writer(_View, StoreWriter):
 
     def close_rows(self, layer: str, row_ids: Sequence[Any], revision: int) -> None:
         self._extents.pop(layer, None)
+        self._closed.add(layer)
         self.conn.executemany(
             f"UPDATE {_hist(layer)} SET rev_to = ? WHERE fid = ? AND rev_to IS NULL",
             [(revision, int(fid)) for fid in row_ids],
@@ -652,19 +669,27 @@ class _Writer(_View, StoreWriter):
         self._dirty.add(layer)
 
     def _note_extent(self, layer: str, bounds: np.ndarray) -> None:
-        """Before inserting: the extent, if the layer's current rows will be just these."""
+        """Before inserting: the extent the layer will have, when known without a pass.
+
+        Known when the layer has no current rows (the new rows' extent) or
+        when the import only adds rows to it (the stored extent grown by
+        theirs: a weekly batch need not read every release's envelope).
+        """
         if layer in self._extents:
             self._extents.pop(layer)  # a second insert: finish() reads the rows
             return
-        current = self.conn.execute(
-            f"SELECT 1 FROM {_hist(layer)} WHERE rev_to IS NULL LIMIT 1").fetchone()
-        if current is not None:
+        new = None if np.isnan(bounds[:, 0]).all() else (
+            float(np.nanmin(bounds[:, 0])), float(np.nanmin(bounds[:, 1])),
+            float(np.nanmax(bounds[:, 2])), float(np.nanmax(bounds[:, 3])))
+        if not self.has_current_rows(layer):
+            self._extents[layer] = new
             return
-        if np.isnan(bounds[:, 0]).all():
-            self._extents[layer] = None
+        stored = None if layer in self._closed else gpkg_schema.stored_extent(self.conn, layer)
+        if stored is None:
             return
-        self._extents[layer] = (float(np.nanmin(bounds[:, 0])), float(np.nanmin(bounds[:, 1])),
-                                float(np.nanmax(bounds[:, 2])), float(np.nanmax(bounds[:, 3])))
+        self._extents[layer] = stored if new is None else (
+            min(stored[0], new[0]), min(stored[1], new[1]),
+            max(stored[2], new[2]), max(stored[3], new[3]))
 
     def add_revision(self, record: Mapping[str, Any]) -> None:
         self.conn.execute(
@@ -756,7 +781,6 @@ class _Writer(_View, StoreWriter):
             self._settle(table)
         for layer in sorted(self._dirty):
             if layer in self._extents:
-                # Its current rows are the ones this import inserted.
                 if self._extents[layer] is not None:
                     gpkg_schema.set_extent(self.conn, layer, self._extents[layer])
             else:

@@ -493,6 +493,14 @@ def update_extent(conn: sqlite3.Connection, layer: str) -> None:
                              env[:, 3].max()))
 
 
+def stored_extent(conn: sqlite3.Connection, layer: str
+                  ) -> tuple[float, float, float, float] | None:
+    """The extent (minx, miny, maxx, maxy) ``gpkg_contents`` gives a layer's history, if any."""
+    row = conn.execute("SELECT min_x, min_y, max_x, max_y FROM gpkg_contents"
+                       " WHERE table_name = ?", (history(layer),)).fetchone()
+    return None if row is None or any(v is None for v in row) else tuple(map(float, row))
+
+
 def set_extent(conn: sqlite3.Connection, layer: str,
                bbox: tuple[float, float, float, float]) -> None:
     """Set the extent (minx, miny, maxx, maxy) of a layer, its history and its views."""

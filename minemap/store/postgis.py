@@ -256,8 +256,15 @@ def _typed(values: list, typ: str) -> list:
 class _Writer(_View, StoreWriter):
     """The primitives of an import, inside its locked transaction."""
 
+    def has_current_rows(self, layer: str) -> bool:
+        if not self._has(f"history_{layer}"):
+            return False
+        return self.conn.execute(sql.SQL("SELECT 1 FROM {} WHERE rev_to IS NULL LIMIT 1").format(
+            ident(f"history_{layer}"))).fetchone() is not None
+
     def current_hashes(self, layer: str, *, handover: str | None = None,
-                       revision: int | None = None) -> pd.DataFrame:
+                       revision: int | None = None,
+                       ids: Collection[Any] | None = None) -> pd.DataFrame:
         spec = LAYERS[layer]
         # Key order, byte-wise as SQLite compares text, so that both backends
         # list an import's removals in one order.
@@ -275,6 +282,9 @@ class _Writer(_View, StoreWriter):
         if handover is not None:
             query += sql.SQL(" AND handover = %s")
             params += (handover,)
+        if ids is not None:
+            query += sql.SQL(" AND {} = ANY(%s)").format(sql.Identifier(spec.id_column))
+            params += (_typed(sorted(set(ids)), spec.columns[spec.id_column]),)
         rows = self.conn.execute(query + sql.SQL(" ORDER BY {}, fid").format(order),
                                  params).fetchall()
         return pd.DataFrame(rows, columns=["row_id", *spec.key, "content_hash"])

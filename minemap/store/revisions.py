@@ -489,11 +489,17 @@ def _write_layer(w: StoreWriter, layer: str, frame: pd.DataFrame, plan: ImportPl
     # Current rows in scope: the handover for records; every row otherwise
     # (upserted kinds are matched by id; replaced kinds lose what is absent).
     scope = plan.handover if plan.kind == "records" else None
-    current = w.current_hashes(layer, handover=scope)
+    # Rows keyed by one id and upserted (releases, items, incidents) are
+    # matched by id alone: only the batch's own ids are looked up, not every
+    # current row (a weekly batch against a season's releases).
+    upsert = not plan.replace and scope is None and len(spec.key) == 1
+    current = w.current_hashes(layer, handover=scope,
+                               ids=[k[0] for k in keys] if upsert else None)
     diff = diff_layer(layer, keys, hashes, current, replace=plan.replace)
+    had_rows = bool(len(current)) or (upsert and w.has_current_rows(layer))
     geoms_touched, inserted = write_diff(w, layer, diff, values, geoms, hashes, revision)
     # Rows of other handovers are outside a records import's scope.
-    return diff, geoms_touched, inserted, bool(len(current)) or scope is not None
+    return diff, geoms_touched, inserted, had_rows or scope is not None
 
 
 def write_diff(
