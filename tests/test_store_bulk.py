@@ -148,10 +148,10 @@ def _cli_at(store, *args):
 
 def test_rtree_child_that_fails_is_replaced_by_inserts(tmp_path, cli, store_path,
                                                        monkeypatch):
-    from minemap.store import gpkg
+    from minemap.store import gpkg, gpkg_rtree
 
     monkeypatch.setattr(gpkg, "_MIN_BACKGROUND_RTREE", 1)
-    monkeypatch.setattr(gpkg, "_BUILD_RTREE", "import sys; sys.exit(3)")
+    monkeypatch.setattr(gpkg_rtree, "_BUILD_RTREE", "import sys; sys.exit(3)")
     _three_revisions(tmp_path, cli)
     conn = sqlite3.connect(store_path)
     gpkg_schema.register_functions(conn)
