@@ -549,6 +549,10 @@ def test_draw_toolbar_rectangle_exports_intersecting_fields(browser, tmp_path):
     try:
         page = pg.page
         box = page.locator(".leaflet-container").bounding_box()
+        # A map still settling (its first fit, a zoom animation) moves under
+        # the drag: wait until it is still.
+        page.wait_for_function("""() => { const m = minemap.map;
+            return !m._animatingZoom && !(m._panAnim && m._panAnim._inProgress); }""")
         # A rectangle dragged with Leaflet.draw's own tool, over the middle fields.
         a, b = pg.js("""() => { const m = minemap.map, s = m.getSize();
             return [[s.x * 0.40, s.y * 0.45], [s.x * 0.62, s.y * 0.58]]; }""")
@@ -563,10 +567,13 @@ def test_draw_toolbar_rectangle_exports_intersecting_fields(browser, tmp_path):
         page.mouse.up()
         page.wait_for_function("""() => !document.querySelector('.mm-draw-info')
             .innerText.startsWith('Draw')""")
-        corners = pg.js("""(p) => p.map(q => { const ll = minemap.map.containerPointToLatLng(q);
-                           return [ll.lng, ll.lat]; })""", [a, b])
-        sel = shapely.box(*corners[0], *corners[1]).normalize()
-        sel = shapely.box(*shapely.bounds(sel))
+        # The rectangle Leaflet.draw made (the selection's input); which
+        # fields it meets is computed here, by shapely.
+        west, south, east, north = pg.js("""() => { let r = null;
+            minemap.map.eachLayer(l => { if (l instanceof L.Rectangle) r = l; });
+            const b = r.getBounds();
+            return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; }""")
+        sel = shapely.box(west, south, east, north)
         want = [r for r, g in zip(fx["minefields"]["record_id"], fx["minefields"].geometry)
                 if g.intersects(sel)]
         assert want  # the rectangle does cover fields
