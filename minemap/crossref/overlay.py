@@ -120,15 +120,7 @@ class _Merged:
         self.ha[need_all] = area_ha(self.geom[need_all])
 
     def _union(self, fields: np.ndarray) -> np.ndarray:
-        out = np.empty(len(fields), dtype=object)
-        counts = self.count[fields]
-        # Group by piece count so the padded 2-D array wastes little; the
-        # union per row is then one vectorised GEOS call per group.
-        for k in np.unique(counts):
-            sel = np.flatnonzero(counts == k)
-            rows = self.start[fields[sel]][:, None] + np.arange(k)[None, :]
-            out[sel] = shapely.union_all(self.pieces[rows], axis=1)
-        return out
+        return union_runs(self.pieces, self.start[fields], self.count[fields])
 
     def geoms(self, fields: np.ndarray) -> np.ndarray:
         """Released parts of the given field positions (computed if missing)."""
@@ -141,6 +133,18 @@ class _Merged:
         out = self.geom[fields].copy()
         out[shapely.is_missing(out)] = shapely.Polygon()
         return out
+
+
+def union_runs(geoms: np.ndarray, start: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """The union of each run ``geoms[start[i] : start[i] + count[i]]`` (``count`` ≥ 1)."""
+    out = np.empty(len(start), dtype=object)
+    # Group by run length so the padded 2-D array wastes nothing; the union
+    # per row is then one vectorised GEOS call per group.
+    for k in np.unique(count):
+        sel = np.flatnonzero(count == k)
+        rows = start[sel][:, None] + np.arange(k)[None, :]
+        out[sel] = geoms[rows[:, 0]] if k == 1 else shapely.union_all(geoms[rows], axis=1)
+    return out
 
 
 def _pairs(

@@ -114,8 +114,8 @@ def run_chunks(
     """
     jobs = _jobs(n_jobs, n)
     # A chunk's pieces and unions are its memory: about 1,000 fields a chunk
-    # keeps that small at no measurable cost in time.
-    # At least a chunk a worker, or the second core waits.
+    # keeps that small at no measurable cost in time; at least a chunk a
+    # worker, or a core waits.
     n_chunks = max(jobs, n // _CHUNK)
     positions = np.arange(n) if order is None else np.asarray(order)
     chunks = [c for c in np.array_split(positions, n_chunks) if len(c)] or [np.arange(0)]

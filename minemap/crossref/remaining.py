@@ -23,6 +23,7 @@ from minemap.crossref._common import (
     _valid,
 )
 from minemap.crossref.minefields import Overlaps, crossref_minefields
+from minemap.crossref.overlay import union_runs
 from minemap.crossref.placing import place_frame
 from minemap.geo.geometry import area_ha
 from minemap.records import schema
@@ -40,12 +41,13 @@ def _remainders(fields_ll: np.ndarray, releases: pd.DataFrame | None, overlaps: 
                 keep: np.ndarray) -> np.ndarray:
     """Each kept field minus the releases its crossref counted as released land.
 
-    The field minus the union of those releases, taken as successive
-    differences: round k removes each field's k-th release from what is
-    left, vectorised over the fields.  Whole releases are subtracted, not the
-    clipped pieces the crossref measured: a piece shares the field's edges
-    only to rounding, and subtracting it leaves zero-width spikes along them.
-    A field inside a release leaves nothing.
+    The field minus the union of those releases, one union and one
+    difference a field, vectorised over the fields.  Whole releases are
+    subtracted, not the clipped pieces the crossref measured: a piece shares
+    the field's edges only to rounding, and subtracting it leaves zero-width
+    spikes along them.  Nor one release after another: each difference
+    re-nodes the edges the last one cut, and releases lying along a cut leave
+    slivers there.  A field inside a release leaves nothing.
     """
     rest = np.asarray(fields_ll, dtype=object).copy()
     rest[overlaps.whole & keep] = shapely.MultiPolygon()
@@ -58,11 +60,10 @@ def _remainders(fields_ll: np.ndarray, releases: pd.DataFrame | None, overlaps: 
     order = np.lexsort((ri, fi))
     fi, ri = fi[order], ri[order]
     starts = np.r_[0, np.flatnonzero(np.diff(fi)) + 1]
-    rank = np.arange(len(fi)) - np.repeat(starts, np.diff(np.r_[starts, len(fi)]))
-    for k in range(int(rank.max()) + 1):
-        at = np.flatnonzero(rank == k)
-        at = at[~shapely.is_empty(rest[fi[at]])]
-        rest[fi[at]] = shapely.difference(rest[fi[at]], rel_ll[ri[at]])
+    owners = fi[starts]
+    counts = np.diff(np.r_[starts, len(fi)])
+    released = union_runs(rel_ll[ri], starts, counts)
+    rest[owners] = shapely.difference(rest[owners], released)
     return rest
 
 

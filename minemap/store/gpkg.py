@@ -97,8 +97,6 @@ _INSERT_SLICE = 50_000
 # From this many boxes an empty R-tree is built by a child process (below
 # it, starting one costs more than the 10 µs a box it saves the import).
 _MIN_BACKGROUND_RTREE = 10_000
-# The import transaction's page cache (KiB): the R-tree and the indexes of
-# a large import revisit their pages; SQLite's 2 MB default rereads them.
 
 __all__ = ["DEFAULT_STORE", "GeoPackageStore", "ImportPlan", "ImportResult", "StoreError",
            "default_store_path", "sha256_file"]
@@ -120,15 +118,17 @@ def _bounds(geoms: np.ndarray) -> np.ndarray:
     return bounds
 
 
-def _encode(geoms: np.ndarray, srs_id: int = 4326) -> tuple[list[bytes | None], np.ndarray]:
+def _encode(geoms: np.ndarray, srs_id: int = 4326, bounds: np.ndarray | None = None
+            ) -> tuple[list[bytes | None], np.ndarray]:
     """GeoPackage binary geometries (header with envelope + ISO WKB) and their bounds.
 
-    The bounds (minx, miny, maxx, maxy) are NaN where a geometry is missing or
-    empty: the rows the R-tree index leaves out.
+    The bounds (minx, miny, maxx, maxy, :func:`_bounds`; given when the caller
+    has them) are NaN where a geometry is missing or empty: the rows the
+    R-tree index leaves out.
     """
     geoms = np.asarray(geoms, dtype=object)
     wkb = shapely.to_wkb(geoms, flavor="iso", byte_order=1).tolist()
-    bounds = _bounds(geoms)
+    bounds = _bounds(geoms) if bounds is None else bounds
     empty = shapely.is_empty(geoms)
     # The headers in one numpy pass, then one slice and concatenation a row:
     # struct.pack and bytes() a row cost five times as much (issue 14).
@@ -154,7 +154,8 @@ def _encode(geoms: np.ndarray, srs_id: int = 4326) -> tuple[list[bytes | None], 
 
 
 def _row_slices(columns: Mapping[str, pd.Series], geometries: np.ndarray | None,
-                hashes: Sequence[str], fids: np.ndarray, revision: int) -> Iterator[tuple]:
+                bounds: np.ndarray | None, hashes: Sequence[str], fids: np.ndarray,
+                revision: int) -> Iterator[tuple]:
     """The rows to insert, in their column order, built a slice at a time.
 
     Building every row's cells at once held a list a column and a Python
@@ -166,7 +167,7 @@ def _row_slices(columns: Mapping[str, pd.Series], geometries: np.ndarray | None,
         hi = min(n, lo + _INSERT_SLICE)
         cells: list[Iterable] = [fids[lo:hi].tolist()]
         if geometries is not None:
-            cells.append(_encode(geometries[lo:hi])[0])
+            cells.append(_encode(geometries[lo:hi], bounds=bounds[lo:hi])[0])
         cells += [col.iloc[lo:hi].to_numpy(dtype=object).tolist() for col in columns.values()]
         cells.append(list(hashes[lo:hi]))
         yield from zip(*cells, repeat(revision), repeat(None))
@@ -495,21 +496,23 @@ class _Writer(_View, StoreWriter):
         n = len(values)
         fids = _next_fids(self.conn, table, n)
         cols = list(spec.columns)
+        bounds = None
         if spec.geometry_type:
             geometries = np.asarray(geometries, dtype=object)
+            bounds = _bounds(geometries)
             cols = ["geom", *cols]
         # Column by column into one stream of rows: no list per row held, and
         # no row pass over pandas.
         rows = _row_slices({c: values[c] for c in spec.columns},
-                           geometries if spec.geometry_type else None, hashes, fids, revision)
+                           geometries if spec.geometry_type else None, bounds, hashes, fids,
+                           revision)
         names = ", ".join(f'"{c}"' for c in cols)
         qs = ", ".join("?" * (len(cols) + 4))
         insert = (f"INSERT INTO {table} (fid, {names}, content_hash, rev_from, rev_to)"
                   f" VALUES ({qs})")
-        if not spec.geometry_type:
+        if bounds is None:
             self.conn.executemany(insert, rows)
             return
-        bounds = _bounds(geometries)
         self._settle(table)
         self._note_extent(layer, bounds)
         empty = self.conn.execute(

@@ -22,6 +22,8 @@ import numpy as np
 from minemap.store.gpkg_schema import rtree as _rtree
 
 #: The page cache of an import's connection (KiB); a quarter of it for the child.
+#: The R-tree and the indexes of a large import revisit their pages, which
+#: SQLite's 2 MB default would read again.
 CACHE_KIB = 256 * 1024
 
 

@@ -435,11 +435,11 @@ def apply_plan(w: StoreWriter, plan: ImportPlan, refresh: Refresh | None) -> Imp
         frame = plan.frames.get(layer)
         if frame is None:
             continue
-        diff, geoms, inserted, had_rows = _write_layer(w, layer, frame, plan, revision)
+        diff, geoms, inserted, complete = _write_layer(w, layer, frame, plan, revision)
         touched.geometries[layer] = geoms
         if inserted is not None:
             touched.inserted[layer] = inserted
-            if not had_rows:
+            if complete:
                 touched.complete.add(layer)
         # A layer's encodings, hashes and diff are garbage now; the next layer
         # (a million vertices for 100,000 fields) and the refresh come on top.
@@ -477,7 +477,7 @@ def apply_plan(w: StoreWriter, plan: ImportPlan, refresh: Refresh | None) -> Imp
 
 def _write_layer(w: StoreWriter, layer: str, frame: pd.DataFrame, plan: ImportPlan,
                  revision: int) -> tuple[LayerDiff, list, gpd.GeoDataFrame | None, bool]:
-    """Write one layer's diff; with whether the layer had current rows before."""
+    """Write one layer's diff; with whether its current rows are now exactly those inserted."""
     spec = LAYERS[layer]
     frame = frame.reset_index(drop=True)
     values = coerce(frame, spec)
@@ -496,10 +496,12 @@ def _write_layer(w: StoreWriter, layer: str, frame: pd.DataFrame, plan: ImportPl
     current = w.current_hashes(layer, handover=scope,
                                ids=[k[0] for k in keys] if upsert else None)
     diff = diff_layer(layer, keys, hashes, current, replace=plan.replace)
-    had_rows = bool(len(current)) or (upsert and w.has_current_rows(layer))
+    # The layer held no rows before (a records import's scope is one
+    # handover, so others' rows may be there).
+    complete = (scope is None and not len(current)
+                and not (upsert and w.has_current_rows(layer)))
     geoms_touched, inserted = write_diff(w, layer, diff, values, geoms, hashes, revision)
-    # Rows of other handovers are outside a records import's scope.
-    return diff, geoms_touched, inserted, had_rows or scope is not None
+    return diff, geoms_touched, inserted, complete
 
 
 def write_diff(
